@@ -1,0 +1,8 @@
+// Every subcommand registers itself here; each lives in its own file under commands/.
+import type { Command } from 'commander';
+import type { Io } from '../main.js';
+
+export function registerCommands(program: Command, io: Io): void {
+  void program;
+  void io;
+}

@@ -1,0 +1,67 @@
+// The one place that decides exit codes (house style: nothing else calls process.exit).
+// Exit 0 ok, 1 failure the operator can act on, 2 usage error, 70 internal bug (EX_SOFTWARE).
+import { Command, CommanderError } from 'commander';
+import { RackstrapError, UsageError } from '../errors.js';
+import { registerCommands } from './commands/index.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_BUG = 70;
+
+/** Output sinks, injectable so tests can run commands in-process. */
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export const processIo: Io = {
+  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+};
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('rackstrap')
+    .description('Zero-touch network bootstrap for clustered storage servers')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  registerCommands(program, io);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code. Commands throw; only this function maps errors to codes. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
+  } catch (e) {
+    return exitCodeFor(e, io);
+  }
+}
+
+function exitCodeFor(e: unknown, io: Io): number {
+  if (e instanceof CommanderError) {
+    // --help and --version arrive here as "errors" with exit code 0.
+    return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  }
+  if (e instanceof UsageError) {
+    io.err(`rackstrap: ${e.message}\n(see rackstrap --help)`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof ExitCode) return e.code;
+  if (e instanceof RackstrapError) {
+    io.err(e.message);
+    return EXIT_FAILURE;
+  }
+  io.err(`rackstrap: internal error (a bug, please report it):\n${e instanceof Error ? e.stack : String(e)}`);
+  return EXIT_BUG;
+}
+
+/** Thrown by a command that has already printed its own output and only needs a non-zero exit. */
+export class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
