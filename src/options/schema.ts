@@ -123,6 +123,13 @@ export const Subnet = z.strictObject({
   ...ScopeOptions,
   /** Optional dynamic pool for clients outside the cluster (embedded server only; off by default). */
   pool: z.strictObject({ start: Address, end: Address }).optional(),
+  /**
+   * Addresses offered to topology requests (client id `<cluster-id>:<base MAC>`), only to the
+   * cluster's vendor class. Real servers answer only a client they can offer an address to, so
+   * the topology rides in an OFFER from this range; the agent reads option 43 from the OFFER and
+   * never REQUESTs it, so nothing is committed. Needed on the subnet(s) the NICs first reach.
+   */
+  bootstrap: z.strictObject({ start: Address, end: Address }).optional(),
 });
 export type Subnet = z.infer<typeof Subnet>;
 

@@ -1,0 +1,190 @@
+// YAML text -> validated, normalized cluster description, or a ConfigError listing every problem
+// with file:line:col. Three stages, each reporting all it finds: YAML syntax, the zod shape
+// (schema.ts), then normalization and the cross-field rules (rules/). Positions come from the YAML
+// document itself (parseDocument + LineCounter), so a rule only names a path.
+import { readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { core as zcore } from 'zod';
+import { ConfigError, RackstrapError, type Problem } from '../errors.js';
+import { ClusterDescription } from './schema.js';
+import { normalizeDescription, type ResolvedFiler } from './normalize.js';
+import { checkCluster } from './rules/index.js';
+import { formatPath, type Finding, type Path } from './rules/context.js';
+
+/** A cluster description that passed every rule: what every later part of rackstrap starts from. */
+export interface LoadedCluster {
+  /** The file it came from, as given (used in messages). */
+  file: string;
+  /** Normalized: interface names lower-case everywhere, defaults filled in. */
+  description: ClusterDescription;
+  /** Each filer with its stack resolved (template + patch), in file order, by name as written. */
+  filers: ReadonlyMap<string, ResolvedFiler>;
+  /** Rules the admin may want to act on; they do not stop the description from being used. */
+  warnings: Problem[];
+  /** cluster.keyFile resolved against the description's folder (not read here). */
+  keyFile: string | undefined;
+}
+
+/** Reads and validates a cluster description file. Throws ConfigError (all problems) or RackstrapError (unreadable). */
+export async function loadClusterFile(file: string): Promise<LoadedCluster> {
+  let text: string;
+  try {
+    const st = await stat(file);
+    if (st.isDirectory()) throw new RackstrapError('RS_FILE', `${file}: is a directory, not a cluster description`);
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (e instanceof RackstrapError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new RackstrapError('RS_FILE', `${file}: cannot read cluster description: ${why}`, { cause: e });
+  }
+  return loadClusterText(text, file);
+}
+
+/** Validates description text; `fileName` is used in problems and to resolve cluster.keyFile. */
+export function loadClusterText(text: string, fileName: string): LoadedCluster {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (line: number, col: number) => ({ file: fileName, line, col });
+
+  // Positions from the LineCounter: with prettyErrors off, yaml leaves linePos unset.
+  const yamlProblem = (e: { pos: [number, number]; message: string }, severity: 'error' | 'warning'): Problem => ({
+    file: fileName,
+    ...lineCounter.linePos(e.pos[0]),
+    field: '(yaml)',
+    rule: firstLine(e.message),
+    severity,
+  });
+  const syntax: Problem[] = [...doc.errors.map((e) => yamlProblem(e, 'error')), ...doc.warnings.map((w) => yamlProblem(w, 'warning'))];
+  if (doc.errors.length) throw new ConfigError(syntax);
+  if (text.includes('\0')) throw new ConfigError([{ ...at(1, 1), field: '(document)', rule: 'binary data, not a YAML cluster description', severity: 'error' }]);
+  if (doc.contents === null) throw new ConfigError([{ ...at(1, 1), field: '(document)', rule: 'the file is empty: a cluster description has cluster, scope and filers', severity: 'error' }]);
+
+  const locate = makeLocator(doc, lineCounter);
+  const toProblem = (f: Finding): Problem => ({ file: fileName, ...locate(f.path), field: formatPath(f.path), rule: f.rule, severity: f.severity });
+
+  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  if (!isMap(doc.contents)) {
+    throw new ConfigError([{ ...at(1, 1), field: '(document)', rule: 'a cluster description is a YAML mapping with cluster, scope and filers', severity: 'error' }]);
+  }
+  const parsed = ClusterDescription.safeParse(data);
+  if (!parsed.success) {
+    throw new ConfigError([...syntax, ...parsed.error.issues.flatMap((i) => issueFindings(i, data)).map(toProblem)].sort(byPosition));
+  }
+
+  const normalized = normalizeDescription(parsed.data);
+  // A filer whose template is missing has an unknown stack: every rule about it would only echo
+  // that one mistake (no mgmt0, VsvrB cannot start there, ...), so stop at normalization then.
+  const findings = normalized.unresolved.length
+    ? normalized.findings
+    : [...normalized.findings, ...checkCluster(normalized.description, normalized.filers)];
+  const problems = [...syntax, ...findings.map(toProblem)].sort(byPosition);
+  if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems);
+  const keyFile = normalized.description.cluster.keyFile;
+  return {
+    file: fileName,
+    description: normalized.description,
+    filers: normalized.filers,
+    warnings: problems,
+    keyFile: keyFile === undefined ? undefined : path.resolve(path.dirname(fileName), keyFile),
+  };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function byPosition(a: Problem, b: Problem): number {
+  return (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0);
+}
+
+// ---- zod issues -> findings -----------------------------------------------------------------
+
+function valueAt(data: unknown, p: Path): unknown {
+  let v = data;
+  for (const seg of p) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
+}
+
+function issueFindings(issue: zcore.$ZodIssue, data: unknown): Finding[] {
+  const p = issue.path.map((s) => (typeof s === 'symbol' ? String(s) : s));
+  const err = (where: Path, rule: string): Finding => ({ path: where, rule, severity: 'error' });
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = knownKeysHint(p);
+      return issue.keys.map((k) => err([...p, k], `unknown field "${k}"${known}`));
+    }
+    case 'invalid_key':
+      return [err(p, `invalid name "${String(p[p.length - 1])}": ${issue.issues[0]?.message ?? issue.message}`)];
+    case 'invalid_type':
+      if (valueAt(data, p) === undefined) return [err(p, `required field is missing (${issue.expected})`)];
+      return [err(p, `expected ${issue.expected}, got ${describe(valueAt(data, p))}`)];
+    case 'invalid_value':
+      return [err(p, `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`)];
+    default:
+      return [err(p, issue.message)];
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'nothing (null)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** A short list of the fields allowed where an unknown one was found, for the common places. */
+function knownKeysHint(p: Path): string {
+  const last = p[p.length - 1];
+  const parent = p[0];
+  const stackKeys = ' (fields: bonds, failovers, vlans, aliases, mtu)';
+  if (p.length === 0) return ' (fields: cluster, scope, templates, filers, vservers, mysql)';
+  if (parent === 'templates' && p.length === 2) return stackKeys;
+  if (parent === 'filers' && p.length === 3 && last === 'stack') return stackKeys;
+  if (parent === 'filers' && p.length === 2) return ' (fields: baseMac, nics, template, stack, addresses)';
+  if (parent === 'vservers' && p.length === 2) return ' (fields: table, gateway, filers, home, addresses)';
+  return '';
+}
+
+// ---- paths -> positions ---------------------------------------------------------------------
+
+/**
+ * Finds a path in the YAML document: map keys compare as text (instance 0 is the key 0), first
+ * exactly, then ignoring case (interface names were lower-cased by normalize). A scalar is located
+ * at its value; a mapping or list at its key, which is the line an admin looks for. A path that
+ * leaves the document (a missing field) is located at the deepest node it reached.
+ */
+function makeLocator(doc: Document, lc: LineCounter): (p: Path) => { line: number; col: number } {
+  const pos = (offset: number) => lc.linePos(offset);
+  const resolve = (n: unknown): unknown => (isAlias(n) ? n.resolve(doc) : n);
+  return (p) => {
+    let node = resolve(doc.contents);
+    let keyNode: Node | undefined;
+    for (const seg of p) {
+      if (isMap(node)) {
+        const text = String(seg);
+        const keyText = (k: unknown) => (isScalar(k) ? String(k.value) : String(k));
+        const pair = node.items.find((it) => keyText(it.key) === text) ?? node.items.find((it) => keyText(it.key).toLowerCase() === text.toLowerCase());
+        if (!pair) break;
+        keyNode = isScalar(pair.key) ? pair.key : keyNode;
+        node = resolve(pair.value);
+        if (node === null || node === undefined) {
+          node = undefined;
+          break;
+        }
+      } else if (isSeq(node)) {
+        const item = node.items[Number(seg)];
+        if (item === undefined) break;
+        keyNode = undefined;
+        node = resolve(item);
+      } else break;
+    }
+    const range = isScalar(node) && node.range ? node.range : keyNode?.range ?? (node as Node | undefined)?.range;
+    if (!range) return { line: 1, col: 1 };
+    return pos(range[0]);
+  };
+}

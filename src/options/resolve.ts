@@ -1,0 +1,165 @@
+// Views of a loaded cluster for the parts that serve it: one filer's topology (what option 43
+// carries, §5.2.6.2), every identifier with its address and DHCP scope (what a DHCP server
+// reserves, §5.2.6.3, §5.11), the subnets with scope inheritance applied, and where each virtual
+// server can run.
+import { RackstrapError } from '../errors.js';
+import type { Topology, TopologyMysql, TopologyVserver } from './schema.js';
+import type { LoadedCluster } from './load.js';
+import type { ResolvedFiler } from './normalize.js';
+import { filerIdentifier, mysqlIdentifier, topologyKey, vserverIdentifier } from './identifiers.js';
+import { contains, formatIp, netmaskOf, parseCidr, parseIp, type Cidr, type Family } from './rules/ip.js';
+import { findFiler, placeVservers, type Placement } from './rules/placement.js';
+
+export type { Placement, Exclusion } from './rules/placement.js';
+
+/** A subnet with the scope's defaults applied (a subnet's own value wins; lists replace, not merge). */
+export interface ResolvedSubnet {
+  /** As written: 10.1.1.0/24. */
+  prefix: string;
+  family: Family;
+  /** Network address: 10.1.1.0. */
+  network: string;
+  prefixLength: number;
+  /** IPv4 only: 255.255.255.0. */
+  netmask: string | undefined;
+  routers: string[];
+  dns: string[];
+  ntp: string[];
+  domain: string | undefined;
+  /** Seconds. */
+  leaseTime: number;
+  pool: { start: string; end: string } | undefined;
+  bootstrap: { start: string; end: string } | undefined;
+}
+
+interface ReservationBase {
+  /** The DHCP client identifier text (option 61). */
+  identifier: string;
+}
+export interface AddressReservation extends ReservationBase {
+  address: string;
+  family: Family;
+  alias: string;
+  /** The declared subnet the address falls in (validation guarantees there is one). */
+  subnet: ResolvedSubnet;
+}
+export interface FilerReservation extends AddressReservation {
+  kind: 'filer';
+  filer: string;
+}
+export interface VserverReservation extends AddressReservation {
+  kind: 'vserver';
+  vserver: string;
+  instance: number;
+  /** Filer that brings it up at bootstrap, if any. */
+  home: string | undefined;
+}
+export interface MysqlReservation extends AddressReservation {
+  kind: 'mysql';
+  role: string;
+  home: string | undefined;
+}
+/** The topology request of one filer: no fixed address, answered with option 43. */
+export interface TopologyReservation extends ReservationBase {
+  kind: 'topology';
+  filer: string;
+  baseMac: string;
+}
+export type Reservation = FilerReservation | VserverReservation | MysqlReservation | TopologyReservation;
+
+function getFiler(loaded: LoadedCluster, name: string): ResolvedFiler {
+  const f = findFiler(loaded.filers, name);
+  if (!f) throw new RackstrapError('RS_NO_FILER', `no filer named ${name} in ${loaded.file} (filers: ${[...loaded.filers.keys()].join(', ')})`);
+  return f;
+}
+
+/** Instance keys are strings in YAML maps; numeric order is what an admin expects. */
+function instancesOf(instances: Record<string, string>): Array<[number, string]> {
+  return Object.entries(instances)
+    .map(([n, a]) => [Number(n), a] as [number, string])
+    .sort((a, b) => a[0] - b[0]);
+}
+
+/** One filer's topology: its stack, and the virtual servers and MySQL roles whose home it is. */
+export function topologyFor(loaded: LoadedCluster, filerName: string): Topology {
+  const f = getFiler(loaded, filerName);
+  const d = loaded.description;
+  const vservers: TopologyVserver[] = [];
+  for (const [name, v] of Object.entries(d.vservers)) {
+    if (v.home === undefined || findFiler(loaded.filers, v.home)?.name !== f.name) continue;
+    const addresses = Object.entries(v.addresses).flatMap(([alias, inst]) => instancesOf(inst).map(([instance]) => ({ alias, instance })));
+    vservers.push({ name, table: v.table, addresses });
+  }
+  const mysql: TopologyMysql[] = [];
+  for (const [role, m] of Object.entries(d.mysql)) {
+    if (m.home === undefined || findFiler(loaded.filers, m.home)?.name !== f.name) continue;
+    mysql.push({ role, aliases: Object.keys(m.addresses) });
+  }
+  return { filer: f.name, generation: d.cluster.generation, stack: structuredClone(f.stack), vservers, mysql };
+}
+
+/** Every subnet of the scope, with the scope's defaults applied. */
+export function subnetsOf(loaded: LoadedCluster): ResolvedSubnet[] {
+  const scope = loaded.description.scope;
+  return scope.subnets.map((s) => {
+    const c = parseCidr(s.prefix)!;
+    return {
+      prefix: s.prefix,
+      family: c.family,
+      network: formatIp(c.family, c.network),
+      prefixLength: c.length,
+      netmask: netmaskOf(c),
+      routers: [...s.routers],
+      dns: [...(s.dns ?? scope.dns ?? [])],
+      ntp: [...(s.ntp ?? scope.ntp ?? [])],
+      domain: s.domain ?? scope.domain,
+      leaseTime: s.leaseTime ?? scope.leaseTime,
+      pool: s.pool ? { ...s.pool } : undefined,
+      bootstrap: s.bootstrap ? { ...s.bootstrap } : undefined,
+    };
+  });
+}
+
+/**
+ * Every identifier of the cluster: one topology key per filer, then filer, virtual server and
+ * MySQL addresses, each with the subnet (and so the DHCP options) it falls in.
+ */
+export function reservationsOf(loaded: LoadedCluster): Reservation[] {
+  const d = loaded.description;
+  const cid = d.cluster.id;
+  const subnets = subnetsOf(loaded);
+  const cidrs: Cidr[] = subnets.map((s) => parseCidr(s.prefix)!);
+  const place = (address: string): { family: Family; subnet: ResolvedSubnet } => {
+    const ip = parseIp(address);
+    const i = ip ? cidrs.findIndex((c) => contains(c, ip)) : -1;
+    if (!ip || i < 0) throw new RackstrapError('RS_CONFIG', `${address} is in no declared subnet (the description was not validated?)`);
+    return { family: ip.family, subnet: subnets[i]! };
+  };
+  const out: Reservation[] = [];
+  for (const f of loaded.filers.values()) {
+    out.push({ kind: 'topology', identifier: topologyKey(cid, f.baseMac), filer: f.name, baseMac: f.baseMac });
+  }
+  for (const f of loaded.filers.values()) {
+    for (const [alias, address] of Object.entries(f.addresses)) {
+      out.push({ kind: 'filer', identifier: filerIdentifier(cid, alias, f.name), address, alias, filer: f.name, ...place(address) });
+    }
+  }
+  for (const [name, v] of Object.entries(d.vservers)) {
+    for (const [alias, inst] of Object.entries(v.addresses)) {
+      for (const [instance, address] of instancesOf(inst)) {
+        out.push({ kind: 'vserver', identifier: vserverIdentifier(cid, alias, name, instance), address, alias, vserver: name, instance, home: v.home, ...place(address) });
+      }
+    }
+  }
+  for (const [role, m] of Object.entries(d.mysql)) {
+    for (const [alias, address] of Object.entries(m.addresses)) {
+      out.push({ kind: 'mysql', identifier: mysqlIdentifier(cid, alias, role), address, alias, role, home: m.home, ...place(address) });
+    }
+  }
+  return out;
+}
+
+/** Per virtual server: the filers it can run on, and each excluded filer with the aliases it lacks. */
+export function placementsOf(loaded: LoadedCluster): Map<string, Placement> {
+  return placeVservers(loaded.description, loaded.filers);
+}
