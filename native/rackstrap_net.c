@@ -1,0 +1,442 @@
+// rackstrap_net: the few socket calls Node cannot make (issue 3, "Interface binding").
+//
+// Node's dgram cannot bind a socket to one interface (SO_BINDTODEVICE), and a DHCP peer must: a
+// client sends DISCOVER from an interface that has no address yet, and a server must answer on
+// the interface the request came in on. This addon only creates and configures file descriptors;
+// Node's dgram wraps the fd (`socket.bind({ fd })`) and does all I/O on libuv.
+//
+// Every function takes an optional network-namespace path. The socket is created inside that
+// namespace (a socket keeps the namespace it was created in for its whole life), and the calling
+// thread always returns to its own namespace before the function returns, so one process can hold
+// sockets in several namespaces (tests, tools).
+//
+// Plain C against node_api.h; every syscall's error is reported as a JS Error carrying `code`
+// (the errno name), `errno`, `syscall` and `ifname`; fds are closed on every error path.
+
+#define _GNU_SOURCE
+#include <node_api.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+// A failed syscall: what was called and the errno it left. err == 0 means no failure.
+typedef struct {
+  int err;
+  const char *syscall;
+} failure;
+
+static bool fail(failure *f, const char *syscall) {
+  f->err = errno;
+  f->syscall = syscall;
+  return false;
+}
+
+// ---- JS errors --------------------------------------------------------------------------------
+
+static const char *errno_name(int err) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char *name = strerrorname_np(err);
+  if (name != NULL) return name;
+#endif
+  return "EUNKNOWN";
+}
+
+static void set_string_prop(napi_env env, napi_value obj, const char *key, const char *value) {
+  napi_value v;
+  if (value != NULL && napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v) == napi_ok)
+    napi_set_named_property(env, obj, key, v);
+}
+
+// Throws Error("<subject>: <syscall> failed: <ENAME> (<text>)") with code/errno/syscall/ifname.
+static void throw_failure(napi_env env, const failure *f, const char *subject, const char *ifname) {
+  char text[4096 + 512];
+  snprintf(text, sizeof text, "%s: %s failed: %s (%s)", subject, f->syscall, errno_name(f->err),
+           strerror(f->err));
+  napi_value msg, code, error, num;
+  if (napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg) != napi_ok ||
+      napi_create_string_utf8(env, errno_name(f->err), NAPI_AUTO_LENGTH, &code) != napi_ok ||
+      napi_create_error(env, code, msg, &error) != napi_ok) {
+    napi_throw_error(env, NULL, text);
+    return;
+  }
+  if (napi_create_int32(env, f->err, &num) == napi_ok) napi_set_named_property(env, error, "errno", num);
+  set_string_prop(env, error, "syscall", f->syscall);
+  set_string_prop(env, error, "ifname", ifname);
+  napi_throw(env, error);
+}
+
+// A napi_* call that failed: a pending exception may already exist; otherwise throw a generic one.
+#define NAPI_OK(call)                                                       \
+  do {                                                                      \
+    if ((call) != napi_ok) {                                                \
+      bool pending = false;                                                 \
+      napi_is_exception_pending(env, &pending);                             \
+      if (!pending) napi_throw_error(env, NULL, "rackstrap_net: " #call);   \
+      return NULL;                                                          \
+    }                                                                       \
+  } while (0)
+
+// "interface eth0 in network namespace /run/netns/x port 67": what the error is about.
+static void describe(char *buf, size_t size, const char *ifname, const char *netns, const char *extra) {
+  snprintf(buf, size, "interface %s%s%s%s%s", ifname, netns ? " in network namespace " : "",
+           netns ? netns : "", extra ? " " : "", extra ? extra : "");
+}
+
+// ---- argument parsing -------------------------------------------------------------------------
+
+// Copies a JS string into buf (NUL-terminated). False (with a TypeError thrown) when `value` is
+// not a string, is empty, or does not fit.
+static bool get_string(napi_env env, napi_value value, char *buf, size_t size, const char *what) {
+  napi_valuetype type;
+  size_t len = 0;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_string) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be a string", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return false;
+  }
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok || len == 0 || len >= size) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be 1 to %zu bytes long", what, size - 1);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
+    return false;
+  }
+  return napi_get_value_string_utf8(env, value, buf, size, &len) == napi_ok;
+}
+
+// Reads the optional string property `key` of `obj` into buf. *present tells whether it was set
+// (undefined and null mean "not set").
+static bool get_opt_string(napi_env env, napi_value obj, const char *key, char *buf, size_t size,
+                           bool *present) {
+  napi_value v;
+  napi_valuetype type;
+  *present = false;
+  if (napi_get_named_property(env, obj, key, &v) != napi_ok || napi_typeof(env, v, &type) != napi_ok)
+    return false;
+  if (type == napi_undefined || type == napi_null) return true;
+  *present = true;
+  return get_string(env, v, buf, size, key);
+}
+
+// Reads a non-negative integer of at most `max` (a TypeError/RangeError names `what` otherwise).
+static bool get_uint(napi_env env, napi_value v, const char *what, int64_t max, int64_t *out) {
+  napi_valuetype type;
+  double d;
+  if (napi_typeof(env, v, &type) != napi_ok) return false;
+  if (type != napi_number || napi_get_value_double(env, v, &d) != napi_ok || d != (double)(int64_t)d ||
+      d < 0 || d > (double)max) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be an integer from 0 to %lld", what, (long long)max);
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+    return false;
+  }
+  *out = (int64_t)d;
+  return true;
+}
+
+// Reads the optional integer property `key` (default `dflt`), from 0 to `max`.
+static bool get_opt_uint(napi_env env, napi_value obj, const char *key, int64_t dflt, int64_t max,
+                         int64_t *out) {
+  napi_value v;
+  napi_valuetype type;
+  *out = dflt;
+  if (napi_get_named_property(env, obj, key, &v) != napi_ok || napi_typeof(env, v, &type) != napi_ok)
+    return false;
+  if (type == napi_undefined || type == napi_null) return true;
+  return get_uint(env, v, key, max, out);
+}
+
+static bool get_opt_bool(napi_env env, napi_value obj, const char *key, bool dflt, bool *out) {
+  napi_value v;
+  napi_valuetype type;
+  *out = dflt;
+  if (napi_get_named_property(env, obj, key, &v) != napi_ok || napi_typeof(env, v, &type) != napi_ok)
+    return false;
+  if (type == napi_undefined || type == napi_null) return true;
+  if (type != napi_boolean) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be a boolean", key);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+    return false;
+  }
+  return napi_get_value_bool(env, v, out) == napi_ok;
+}
+
+// The options object (last argument of every function); an empty object when omitted.
+static bool get_opts(napi_env env, napi_value arg, napi_value *out) {
+  napi_valuetype type;
+  if (napi_typeof(env, arg, &type) != napi_ok) return false;
+  if (type == napi_undefined || type == napi_null) return napi_create_object(env, out) == napi_ok;
+  if (type != napi_object) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "options must be an object");
+    return false;
+  }
+  *out = arg;
+  return true;
+}
+
+// ---- network namespaces -----------------------------------------------------------------------
+
+// Creates a socket inside the network namespace at `netns` (NULL: the thread's own namespace).
+// The thread switches there with setns(CLONE_NEWNET) only for the socket() call and always
+// switches back. Returns the fd, or -1 with *f set.
+static int socket_in_netns(const char *netns, int type, failure *f) {
+  if (netns == NULL) {
+    int fd = socket(AF_INET, type, 0);
+    if (fd < 0) fail(f, "socket");
+    return fd;
+  }
+  // Opened first, so we can always find the way back. thread-self: setns acts on this thread only.
+  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) {
+    fail(f, "open /proc/thread-self/ns/net");
+    return -1;
+  }
+  int target = open(netns, O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    fail(f, "open");
+    close(home);
+    return -1;
+  }
+  int fd = -1;
+  if (setns(target, CLONE_NEWNET) < 0) {
+    fail(f, "setns");
+  } else {
+    fd = socket(AF_INET, type, 0);
+    if (fd < 0) fail(f, "socket");
+    // Staying in the other namespace would silently move every later socket of the process
+    // (Node's own included) there: nothing sane can continue, so this one is fatal.
+    if (setns(home, CLONE_NEWNET) < 0)
+      napi_fatal_error("rackstrap_net", NAPI_AUTO_LENGTH,
+                       "cannot return to the original network namespace", NAPI_AUTO_LENGTH);
+  }
+  close(target);
+  close(home);
+  return fd;
+}
+
+// ---- openUdpSocket(ifname, port, { netns?, recvBufferSize?, reuseAddress? }) → fd ------------
+
+static bool set_int_opt(int fd, int level, int name, int value, const char *label, failure *f) {
+  if (setsockopt(fd, level, name, &value, sizeof value) < 0) return fail(f, label);
+  return true;
+}
+
+// Configures `fd` as a UDP socket on `ifname` only, bound to 0.0.0.0:port.
+static bool configure_udp(int fd, const char *ifname, int port, int rcvbuf, bool reuse, failure *f) {
+  // Lets another socket share the port (a restarted peer, a second tool on the same interface).
+  if (reuse && !set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)", f))
+    return false;
+  // DHCP talks to 255.255.255.255 (RFC 2131 §4.1) before anyone has an address.
+  if (!set_int_opt(fd, SOL_SOCKET, SO_BROADCAST, 1, "setsockopt(SO_BROADCAST)", f)) return false;
+  // The point of this addon: send from and receive on this interface only, address or not.
+  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) < 0)
+    return fail(f, "setsockopt(SO_BINDTODEVICE)");
+  if (rcvbuf > 0) {
+    // SO_RCVBUFFORCE passes net.core.rmem_max (needs CAP_NET_ADMIN); without it, the capped one.
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) {
+      if (errno != EPERM) return fail(f, "setsockopt(SO_RCVBUFFORCE)");
+      if (!set_int_opt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, "setsockopt(SO_RCVBUF)", f)) return false;
+    }
+  }
+  struct sockaddr_in addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)port);
+  addr.sin_addr.s_addr = htonl(INADDR_ANY);
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) return fail(f, "bind");
+  return true;
+}
+
+static napi_value open_udp_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], opts;
+  char ifname[IFNAMSIZ], netns[4096];
+  bool has_netns = false, reuse = true;
+  int64_t port = 0, rcvbuf = 0;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "openUdpSocket(ifname, port, opts?)");
+    return NULL;
+  }
+  if (!get_string(env, argv[0], ifname, sizeof ifname, "ifname")) return NULL;
+  if (!get_uint(env, argv[1], "port", 65535, &port)) return NULL;
+  // Missing trailing arguments arrive as undefined (napi_get_cb_info fills them).
+  if (!get_opts(env, argv[2], &opts)) return NULL;
+  if (!get_opt_string(env, opts, "netns", netns, sizeof netns, &has_netns)) return NULL;
+  if (!get_opt_uint(env, opts, "recvBufferSize", 0, 0x7fffffff, &rcvbuf)) return NULL;
+  if (!get_opt_bool(env, opts, "reuseAddress", true, &reuse)) return NULL;
+
+  failure f = {0, NULL};
+  char port_text[16], subject[sizeof netns + 96];
+  snprintf(port_text, sizeof port_text, "port %d", (int)port);
+  describe(subject, sizeof subject, ifname, has_netns ? netns : NULL, port_text);
+  // Non-blocking for libuv; close-on-exec so spawned tools (ip, dhclient) don't inherit it.
+  int fd = socket_in_netns(has_netns ? netns : NULL, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, &f);
+  if (fd < 0) {
+    throw_failure(env, &f, subject, ifname);
+    return NULL;
+  }
+  if (!configure_udp(fd, ifname, (int)port, (int)rcvbuf, reuse, &f)) {
+    close(fd);
+    throw_failure(env, &f, subject, ifname);
+    return NULL;
+  }
+  napi_value result;
+  if (napi_create_int32(env, fd, &result) != napi_ok) {
+    close(fd);
+    napi_throw_error(env, NULL, "rackstrap_net: napi_create_int32");
+    return NULL;
+  }
+  return result;
+}
+
+// ---- setArpEntry(ifname, ip, mac, { netns? }) ------------------------------------------------
+
+// "aa:bb:cc:dd:ee:ff" → 6 bytes; false when it is anything else.
+static bool parse_mac(const char *text, unsigned char mac[6]) {
+  int consumed = 0;
+  if (strlen(text) != 17) return false;
+  if (sscanf(text, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &mac[0], &mac[1], &mac[2], &mac[3],
+             &mac[4], &mac[5], &consumed) != 6)
+    return false;
+  return consumed == 17;
+}
+
+// RFC 2131 §4.1: a reply to a client whose broadcast bit is clear goes by unicast to yiaddr and
+// chaddr, though the client cannot answer ARP for yiaddr yet. Writing the neighbour entry first
+// (as dnsmasq does) lets the kernel send it there. ATF_COM: complete, not permanent, so the kernel
+// ages it out like any learnt entry.
+static napi_value set_arp_entry(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], opts;
+  char ifname[IFNAMSIZ], ip[INET_ADDRSTRLEN], mac_text[18], netns[4096];
+  bool has_netns = false;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "setArpEntry(ifname, ip, mac, opts?)");
+    return NULL;
+  }
+  if (!get_string(env, argv[0], ifname, sizeof ifname, "ifname") ||
+      !get_string(env, argv[1], ip, sizeof ip, "ip") ||
+      !get_string(env, argv[2], mac_text, sizeof mac_text, "mac"))
+    return NULL;
+  if (!get_opts(env, argv[3], &opts)) return NULL;
+  if (!get_opt_string(env, opts, "netns", netns, sizeof netns, &has_netns)) return NULL;
+
+  struct arpreq req;
+  memset(&req, 0, sizeof req);
+  struct sockaddr_in *pa = (struct sockaddr_in *)&req.arp_pa;
+  pa->sin_family = AF_INET;
+  if (inet_pton(AF_INET, ip, &pa->sin_addr) != 1) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "ip must be a dotted-quad IPv4 address");
+    return NULL;
+  }
+  unsigned char mac[6];
+  if (!parse_mac(mac_text, mac)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "mac must look like aa:bb:cc:dd:ee:ff");
+    return NULL;
+  }
+  req.arp_ha.sa_family = ARPHRD_ETHER;
+  memcpy(req.arp_ha.sa_data, mac, sizeof mac);
+  req.arp_flags = ATF_COM;
+  memcpy(req.arp_dev, ifname, strlen(ifname) + 1);  // fits: get_string checked < IFNAMSIZ
+
+  failure f = {0, NULL};
+  char extra[64], subject[sizeof netns + 96];
+  snprintf(extra, sizeof extra, "ARP entry %s -> %s", ip, mac_text);
+  describe(subject, sizeof subject, ifname, has_netns ? netns : NULL, extra);
+  int fd = socket_in_netns(has_netns ? netns : NULL, SOCK_DGRAM | SOCK_CLOEXEC, &f);
+  if (fd < 0) {
+    throw_failure(env, &f, subject, ifname);
+    return NULL;
+  }
+  // The ioctl acts on the socket's namespace, so it may run after the thread went home.
+  if (ioctl(fd, SIOCSARP, &req) < 0) {
+    fail(&f, "ioctl(SIOCSARP)");
+    close(fd);
+    throw_failure(env, &f, subject, ifname);
+    return NULL;
+  }
+  close(fd);
+  return NULL;
+}
+
+// ---- interfaceInfo(ifname, { netns? }) → { index, mac } --------------------------------------
+
+// The DHCP client needs its chaddr (RFC 2131 §2) and callers may want the ifindex; one ioctl each.
+static napi_value interface_info(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], opts;
+  char ifname[IFNAMSIZ], netns[4096];
+  bool has_netns = false;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "interfaceInfo(ifname, opts?)");
+    return NULL;
+  }
+  if (!get_string(env, argv[0], ifname, sizeof ifname, "ifname")) return NULL;
+  if (!get_opts(env, argv[1], &opts)) return NULL;
+  if (!get_opt_string(env, opts, "netns", netns, sizeof netns, &has_netns)) return NULL;
+
+  failure f = {0, NULL};
+  char subject[sizeof netns + 64];
+  describe(subject, sizeof subject, ifname, has_netns ? netns : NULL, NULL);
+  int fd = socket_in_netns(has_netns ? netns : NULL, SOCK_DGRAM | SOCK_CLOEXEC, &f);
+  if (fd < 0) {
+    throw_failure(env, &f, subject, ifname);
+    return NULL;
+  }
+  struct ifreq by_index, by_hw;
+  memset(&by_index, 0, sizeof by_index);
+  memcpy(by_index.ifr_name, ifname, strlen(ifname) + 1);
+  by_hw = by_index;
+  if (ioctl(fd, SIOCGIFINDEX, &by_index) < 0) {
+    fail(&f, "ioctl(SIOCGIFINDEX)");
+  } else if (ioctl(fd, SIOCGIFHWADDR, &by_hw) < 0) {
+    fail(&f, "ioctl(SIOCGIFHWADDR)");
+  }
+  close(fd);
+  if (f.err != 0) {
+    throw_failure(env, &f, subject, ifname);
+    return NULL;
+  }
+  // Ethernet-like links have a 6-byte address; others (lo) report zeros, which we pass through.
+  const unsigned char *hw = (const unsigned char *)by_hw.ifr_hwaddr.sa_data;
+  char mac[18];
+  snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", hw[0], hw[1], hw[2], hw[3], hw[4], hw[5]);
+  napi_value result, index, mac_value, hwtype;
+  NAPI_OK(napi_create_object(env, &result));
+  NAPI_OK(napi_create_int32(env, by_index.ifr_ifindex, &index));
+  NAPI_OK(napi_create_string_utf8(env, mac, NAPI_AUTO_LENGTH, &mac_value));
+  NAPI_OK(napi_create_int32(env, by_hw.ifr_hwaddr.sa_family, &hwtype));
+  NAPI_OK(napi_set_named_property(env, result, "index", index));
+  NAPI_OK(napi_set_named_property(env, result, "mac", mac_value));
+  // ARPHRD_* (1 = Ethernet, RFC 1700 hardware type used as DHCP htype, RFC 2131 §2).
+  NAPI_OK(napi_set_named_property(env, result, "hardwareType", hwtype));
+  return result;
+}
+
+// ---- module -----------------------------------------------------------------------------------
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"openUdpSocket", NULL, open_udp_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setArpEntry", NULL, set_arp_entry, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"interfaceInfo", NULL, interface_info, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
+    return NULL;
+  return exports;
+}

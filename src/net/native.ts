@@ -1,0 +1,85 @@
+// Loads rackstrap's native addon (native/rackstrap_net.c), which node-gyp builds into
+// build/Release/ when `npm install`/`npm ci` runs in the project (binding.gyp is at its root).
+// Only src/net/interface-socket.ts uses it; everything else goes through that module.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RackstrapError } from '../errors.js';
+
+/** Options shared by every addon call: the namespace to create the socket in (a path). */
+export interface NativeNetnsOptions {
+  netns?: string;
+}
+
+export interface NativeUdpOptions extends NativeNetnsOptions {
+  recvBufferSize?: number;
+  reuseAddress?: boolean;
+}
+
+export interface NativeInterfaceInfo {
+  index: number;
+  mac: string;
+  /** ARPHRD_* value; 1 is Ethernet. */
+  hardwareType: number;
+}
+
+/** The addon's exports. Errors thrown by them carry code (errno name), errno, syscall, ifname. */
+export interface NativeNet {
+  openUdpSocket(ifname: string, port: number, opts?: NativeUdpOptions): number;
+  setArpEntry(ifname: string, ip: string, mac: string, opts?: NativeNetnsOptions): void;
+  interfaceInfo(ifname: string, opts?: NativeNetnsOptions): NativeInterfaceInfo;
+}
+
+const ADDON_FILE = path.join('build', 'Release', 'rackstrap_net.node');
+
+let loaded: NativeNet | undefined;
+
+/** The project root: the nearest folder above this module holding binding.gyp. The same walk works
+ *  from src/net (tsx) and dist/src/net (compiled). */
+function findProjectRoot(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, 'binding.gyp'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Loads the addon built under `root` (a project folder). Throws RackstrapError RS_NATIVE with
+ *  the fix when it was not built or does not load. */
+export function loadAddonFrom(root: string): NativeNet {
+  const file = path.join(root, ADDON_FILE);
+  if (!existsSync(file)) {
+    throw new RackstrapError(
+      'RS_NATIVE',
+      `the native socket addon is not built: ${file} is missing. ` +
+        `Run \`npm rebuild\` (or \`npx node-gyp rebuild\`) in ${root}; it needs python3, make and a C compiler.`,
+    );
+  }
+  try {
+    return createRequire(import.meta.url)(file) as NativeNet;
+  } catch (cause) {
+    throw new RackstrapError(
+      'RS_NATIVE',
+      `cannot load the native socket addon ${file} (rebuild it with \`npm rebuild\`): ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+/** The project's addon, loaded once. */
+export function loadNative(): NativeNet {
+  if (loaded) return loaded;
+  const root = findProjectRoot();
+  if (root === undefined) {
+    throw new RackstrapError(
+      'RS_NATIVE',
+      `cannot find rackstrap's project folder (binding.gyp) above ${path.dirname(fileURLToPath(import.meta.url))}`,
+    );
+  }
+  loaded = loadAddonFrom(root);
+  return loaded;
+}
