@@ -1,0 +1,278 @@
+// What the pre-arrival worksheet says (seed 003 §5.2.6: "a customer can be sent a work sheet with
+// the identifying DHCP configuration prior to the systems arriving"), computed once for the three
+// renderings (Markdown, CSV, SVG): per filer, each physical NIC with the switch settings its port
+// needs (§5.2.5: the switch must group LACP ports first), each identifier with its address, and
+// the interface stack as a layered graph.
+import type { ResolvedFiler } from '../options/normalize.js';
+import { parseInterfaceName, isAddressable } from '../options/names.js';
+import { filerStackView } from '../options/rules/cluster-context.js';
+import { buildStackModel, DEFAULT_MTU, type Declared, type StackModel } from '../options/rules/stack-model.js';
+import { naturalCompare } from '../options/wire/index.js';
+import { purposeOf, type AddressEntry, type GenModel } from './model.js';
+
+export interface PortRow {
+  nic: string;
+  mac: string;
+  /** LACP group and rate, static LAG, or why no aggregation is configured. */
+  aggregation: string;
+  /** Addressable interfaces this port carries without a VLAN tag. */
+  untagged: string[];
+  /** VLAN ids the port must trunk (the outer tag on the wire), ascending. */
+  tagged: number[];
+  /** Stacked tags (802.1ad/QinQ), outer tag first: "10 > 5" for data0.5 over bond0.10. */
+  stacked: string[];
+  /** Largest MTU of anything built on this NIC: the port must pass frames that size (plus tags). */
+  mtu: number;
+  /** Addressable interfaces reaching the network through this NIC, with their VLAN path. */
+  carries: string[];
+}
+
+export interface IdentifierRow {
+  identifier: string;
+  /** The fixed address, or how a topology request is answered. */
+  address: string;
+  subnet: string;
+  purpose: string;
+}
+
+export interface StackNode {
+  name: string;
+  kind: Declared;
+  /** Lines under the name in a drawing: MAC, bond mode, VLAN id, address, MTU. */
+  detail: string[];
+  /** 0 for NICs; one above the highest interface it sits on. */
+  level: number;
+}
+
+export interface FilerSheet {
+  filer: string;
+  baseMac: string;
+  template: string | undefined;
+  topologyKey: string;
+  ports: PortRow[];
+  identifiers: IdentifierRow[];
+  nodes: StackNode[];
+  /** lower -> upper: `from` is what `to` sits on. */
+  edges: Array<{ from: string; to: string }>;
+}
+
+export interface Worksheet {
+  source: string;
+  cluster: GenModel['cluster'];
+  subnets: Array<{ prefix: string; routers: string[]; dns: string[]; bootstrap: string | undefined }>;
+  filers: FilerSheet[];
+  /** Virtual server and MySQL identifiers with no home filer: the HA layer places them. */
+  floating: IdentifierRow[];
+}
+
+function vlanId(name: string): number | undefined {
+  const r = parseInterfaceName(name);
+  return r.ok && r.value.kind === 'vlan' ? r.value.vlanId : undefined;
+}
+
+/** How a NIC's port must be grouped on the switch, from the bond or failover group it belongs to. */
+function aggregationOf(f: ResolvedFiler, m: StackModel, nic: string): string {
+  const group = m.uses(nic).find((u) => u.how === 'member')?.by;
+  if (group === undefined) return 'none';
+  const others = (members: string[]) => members.filter((x) => x !== nic).join(', ') || 'no other port';
+  const bond = f.stack.bonds[group];
+  if (bond) {
+    const members = bond.members.join(' + ');
+    switch (bond.mode) {
+      case '802.3ad':
+        return `LACP (802.3ad) group ${group}: ${members}, rate ${bond.lacpRate ?? 'slow'}`;
+      case 'balance-rr':
+      case 'balance-xor':
+      case 'broadcast':
+        return `static link aggregation, no LACP (${group} ${bond.mode}): ${members}`;
+      default:
+        return `none: ${group} ${bond.mode} with ${others(bond.members)}; configure those ports the same`;
+    }
+  }
+  const fail = f.stack.failovers[group];
+  if (fail) return `none: failover ${group} with ${others(fail.members)}; configure those ports the same`;
+  return 'none';
+}
+
+interface Reach {
+  /** VLAN ids met walking down from the addressable interface, innermost first. */
+  tags: number[];
+  top: string;
+  mtu: number;
+}
+
+/** For every NIC, each addressable interface that reaches it and the tags on the way. */
+function reachByNic(m: StackModel, tops: string[]): Map<string, Reach[]> {
+  const out = new Map<string, Reach[]>();
+  const walk = (name: string, top: string, tags: number[], mtu: number, seen: Set<string>): void => {
+    if (seen.has(name)) return; // loops are a validation error; never hang on one
+    const next = new Set(seen).add(name);
+    const here = Math.max(mtu, m.mtuOf(name));
+    if (m.declared(name) === 'nic') {
+      const list = out.get(name) ?? [];
+      list.push({ tags, top, mtu: here });
+      out.set(name, list);
+      return;
+    }
+    const id = m.declared(name) === 'vlan' ? vlanId(name) : undefined;
+    for (const b of m.below(name)) walk(b, top, id === undefined ? tags : [...tags, id], here, next);
+  };
+  for (const t of tops) walk(t, t, [], DEFAULT_MTU, new Set());
+  return out;
+}
+
+function portRows(f: ResolvedFiler, m: StackModel): PortRow[] {
+  // Interfaces that hold addresses: aliases and alias VLANs, except an alias carrying a VLAN
+  // (data0 under data0.5 is a component then, §5.2.2, and its traffic is counted via the VLAN).
+  const tops = m
+    .names()
+    .filter((n) => isAddressable(n) && !m.uses(n).some((u) => u.how === 'vlan'))
+    .sort(naturalCompare);
+  const reach = reachByNic(m, tops);
+  return Object.keys(f.nics)
+    .sort(naturalCompare)
+    .map((nic) => {
+      const rs = reach.get(nic) ?? [];
+      const untagged = new Set<string>();
+      const tagged = new Set<number>();
+      const stacked = new Set<string>();
+      const carries = new Set<string>();
+      let mtu = m.mtuOf(nic);
+      for (const r of rs) {
+        mtu = Math.max(mtu, r.mtu);
+        const wire = [...r.tags].reverse(); // the tag added last (nearest the NIC) is outermost
+        if (wire.length === 0) untagged.add(r.top);
+        else tagged.add(wire[0]!);
+        if (wire.length > 1) stacked.add(wire.join(' > '));
+        carries.add(wire.length === 0 ? `${r.top} (untagged)` : wire.length === 1 ? `${r.top} (VLAN ${wire[0]})` : `${r.top} (VLANs ${wire.join(' > ')}, outer first)`);
+      }
+      return {
+        nic,
+        mac: f.nics[nic]!,
+        aggregation: rs.length === 0 ? 'not used by the stack' : aggregationOf(f, m, nic),
+        untagged: [...untagged].sort(naturalCompare),
+        tagged: [...tagged].sort((a, b) => a - b),
+        stacked: [...stacked].sort(naturalCompare),
+        mtu,
+        carries: [...carries].sort(naturalCompare),
+      };
+    });
+}
+
+function detailOf(f: ResolvedFiler, m: StackModel, name: string, kind: Declared): string[] {
+  const lines: string[] = [];
+  switch (kind) {
+    case 'nic':
+      lines.push(f.nics[name] ?? '');
+      break;
+    case 'bond': {
+      const b = f.stack.bonds[name]!;
+      lines.push(b.mode === '802.3ad' ? `802.3ad LACP ${b.lacpRate ?? 'slow'}` : b.mode);
+      break;
+    }
+    case 'failover': {
+      const g = f.stack.failovers[name]!;
+      lines.push(g.primary ? `failover, primary ${g.primary}` : 'failover');
+      break;
+    }
+    case 'vlan':
+      lines.push(`VLAN ${vlanId(name) ?? '?'}`);
+      break;
+    case 'alias': {
+      const a = f.addresses[name];
+      lines.push(a ?? (name.startsWith('data') ? 'virtual servers' : 'alias'));
+      break;
+    }
+  }
+  const mtu = m.mtuOf(name);
+  if (mtu !== DEFAULT_MTU && kind !== 'alias' && kind !== 'vlan') lines.push(`MTU ${mtu}`);
+  else if (mtu !== DEFAULT_MTU && f.stack.mtu[name] !== undefined) lines.push(`MTU ${mtu}`);
+  return lines;
+}
+
+function stackGraph(f: ResolvedFiler, m: StackModel): Pick<FilerSheet, 'nodes' | 'edges'> {
+  const names = [...Object.keys(f.nics), ...m.names()];
+  const level = new Map<string, number>();
+  const levelOf = (n: string, seen: Set<string>): number => {
+    const known = level.get(n);
+    if (known !== undefined) return known;
+    if (seen.has(n)) return 0;
+    const below = m.below(n).filter((b) => m.declared(b) !== undefined);
+    const l = m.declared(n) === 'nic' || below.length === 0 ? 0 : 1 + Math.max(...below.map((b) => levelOf(b, new Set(seen).add(n))));
+    level.set(n, l);
+    return l;
+  };
+  const nodes: StackNode[] = [];
+  const edges: Array<{ from: string; to: string }> = [];
+  for (const n of names) {
+    const kind = m.declared(n);
+    if (kind === undefined) continue;
+    nodes.push({ name: n, kind, detail: detailOf(f, m, n, kind), level: levelOf(n, new Set()) });
+    for (const b of m.below(n)) if (m.declared(b) !== undefined) edges.push({ from: b, to: n });
+  }
+  // Addresses live on the top row: an alias nothing sits on is lifted to the highest level, so
+  // every address of the filer reads along one line of the drawing.
+  const top = Math.max(0, ...nodes.map((n) => n.level));
+  const hasParent = new Set(edges.map((e) => e.from));
+  for (const n of nodes) if (isAddressable(n.name) && !hasParent.has(n.name)) n.level = top;
+  nodes.sort((a, b) => a.level - b.level || naturalCompare(a.name, b.name));
+  edges.sort((a, b) => naturalCompare(a.to, b.to) || naturalCompare(a.from, b.from));
+  return { nodes, edges };
+}
+
+function identifierRow(r: AddressEntry): IdentifierRow {
+  return { identifier: r.identifier, address: r.address, subnet: r.subnet.prefix, purpose: purposeOf(r) };
+}
+
+/** The home filer of a virtual server or MySQL address, as declared in the description. */
+function homeOf(model: GenModel, r: AddressEntry): string | undefined {
+  if (r.kind === 'filer') return r.filer;
+  const home = r.home;
+  if (home === undefined) return undefined;
+  const lower = home.toLowerCase();
+  return [...model.loaded.filers.keys()].find((n) => n.toLowerCase() === lower);
+}
+
+export function buildWorksheet(model: GenModel): Worksheet {
+  const byHome = new Map<string, AddressEntry[]>();
+  const floating: IdentifierRow[] = [];
+  for (const r of model.allAddresses) {
+    const home = homeOf(model, r);
+    if (home === undefined) floating.push(identifierRow(r));
+    else {
+      const list = byHome.get(home) ?? [];
+      list.push(r);
+      byHome.set(home, list);
+    }
+  }
+  const bootstrap = model.bootstrapSubnets.map((s) => `${s.bootstrap!.start}–${s.bootstrap!.end} (${s.prefix})`).join(', ');
+  const filers = model.filers.map((ft): FilerSheet => {
+    const f = model.loaded.filers.get(ft.filer)!;
+    const m = buildStackModel(filerStackView(f));
+    const own = byHome.get(ft.filer) ?? [];
+    return {
+      filer: ft.filer,
+      baseMac: ft.baseMac,
+      template: f.template,
+      topologyKey: ft.topologyKey,
+      ports: portRows(f, m),
+      identifiers: [
+        { identifier: ft.topologyKey, address: bootstrap ? `offer from ${bootstrap}` : 'no bootstrap range', subnet: '', purpose: `topology request of ${ft.filer} (option 43)` },
+        ...own.map(identifierRow),
+      ],
+      ...stackGraph(f, m),
+    };
+  });
+  return {
+    source: model.source,
+    cluster: model.cluster,
+    subnets: model.allSubnets.map((s) => ({
+      prefix: s.prefix,
+      routers: s.routers,
+      dns: s.dns,
+      bootstrap: s.bootstrap ? `${s.bootstrap.start}–${s.bootstrap.end}` : undefined,
+    })),
+    filers,
+    floating,
+  };
+}
