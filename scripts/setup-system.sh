@@ -10,7 +10,7 @@ PACKAGES=(
   isc-dhcp-server kea-dhcp4-server kea-admin dnsmasq-base
   isc-dhcp-client udhcpc dhcpcd-base
   avahi-daemon avahi-utils dbus
-  user-mode-linux
+  user-mode-linux busybox gcc libc6-dev
   hyperfine
   iptables
 )

@@ -187,7 +187,7 @@ const rackstrap: ServerSpec = {
   id: 'rackstrap',
   label: 'rackstrap serve',
   peer: false,
-  durable: { short: 'required', why: 'issue 3: append-only lease log, fsync (group commit) before ACK; proven by its kill -9 test, not here' },
+  durable: { short: 'yes', why: 'append-only lease log written with O_DSYNC (group commit) before the ACK; proven by test/dhcp-server/kill9.test.ts, not here' },
   unavailable: async (root) => {
     const main = join(root, 'dist/src/cli/main.js');
     if (!existsSync(main)) return 'dist/src/cli/main.js is not built (npm run build)';

@@ -31,6 +31,13 @@ export interface UmlOptions {
   /** Whole boot-to-poweroff limit. */
   timeoutMs?: number;
   memMb?: number;
+  /**
+   * The guest console (UML's stdout) as it arrives, carriage returns removed: what the guest writes
+   * to /dev/console shows up here live (the script's own output still goes to `log`).
+   */
+  onConsole?: (text: string) => void;
+  /** Aborting stops the guest (SIGTERM, SIGKILL 2 s later); runUml then returns what there was. */
+  signal?: AbortSignal;
 }
 
 export interface UmlResult {
@@ -38,11 +45,13 @@ export interface UmlResult {
   exitCode: number | undefined;
   /** The script's stdout and stderr. */
   log: string;
-  /** Files the guest wrote to $OUT (besides log and rc), by name. */
+  /** Files the guest wrote to $OUT (besides log and rc), by name; files in subfolders as `dir/name`. */
   files: Map<string, string>;
   /** UML's own console output: kernel messages, panics. */
   console: string;
   elapsedMs: number;
+  /** Stopped through `signal`. */
+  cancelled?: boolean;
 }
 
 /** Why UML cannot run here, or undefined when it can. Tests call this and FAIL (not skip) on a reason. */
@@ -143,7 +152,7 @@ export async function runUml(opts: UmlOptions): Promise<UmlResult> {
     );
     chmodSync(init, 0o755);
 
-    const uml = await execa(
+    const running = execa(
       UML_BINARY,
       [
         `mem=${opts.memMb ?? 512}M`,
@@ -164,20 +173,37 @@ export async function runUml(opts: UmlOptions): Promise<UmlResult> {
         // UML panics without a writable HOME; TMPDIR holds its memory file.
         env: { HOME: dir, TMPDIR: dir, LD_PRELOAD: shim },
         extendEnv: false,
+        ...(opts.signal === undefined ? {} : { cancelSignal: opts.signal, forceKillAfterDelay: 2000 }),
       },
     );
+    const onConsole = opts.onConsole;
+    if (onConsole !== undefined) running.stdout?.on('data', (chunk: Buffer) => onConsole(chunk.toString('utf8').replace(/\r/g, '')));
+    const uml = await running;
     const read = (name: string) => (existsSync(join(out, name)) ? readFileSync(join(out, name), 'utf8') : undefined);
     const rc = read('rc');
-    const files = new Map<string, string>();
-    for (const name of readdirSync(out)) if (name !== 'log' && name !== 'rc') files.set(name, readFileSync(join(out, name), 'utf8'));
+    const files = readTree(out, '');
+    files.delete('log');
+    files.delete('rc');
     return {
       exitCode: rc === undefined ? undefined : Number(rc.trim()),
       log: read('log') ?? '',
       files,
-      console: `${typeof uml.all === 'string' ? uml.all : ''}${uml.timedOut ? '\n[runUml: timed out]' : ''}`,
+      console: `${typeof uml.all === 'string' ? uml.all : ''}${uml.timedOut ? '\n[runUml: timed out]' : ''}${uml.isCanceled ? '\n[runUml: cancelled]' : ''}`,
       elapsedMs: Date.now() - started,
+      ...(uml.isCanceled ? { cancelled: true } : {}),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Every file under `dir`, by path relative to it (`a/b.json`). */
+function readTree(dir: string, prefix: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const rel = `${prefix}${entry.name}`;
+    if (entry.isDirectory()) for (const [k, v] of readTree(join(dir, entry.name), `${rel}/`)) files.set(k, v);
+    else if (entry.isFile()) files.set(rel, readFileSync(join(dir, entry.name), 'utf8'));
+  }
+  return files;
 }

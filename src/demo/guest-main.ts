@@ -1,0 +1,49 @@
+// The guest half of the demo: user-mode Linux runs this as root inside the guest (see host.ts).
+//   node dist/src/demo/guest-main.js --out DIR --work DIR --cluster FILE [--console /dev/console]
+//                                     [--dhcp-timeout MS] [--skip-live]
+// Output for people goes to --console (the guest console, which the host streams live) and to
+// DIR/transcript.txt; results to DIR/results.json. Exit status 0 when every check passed.
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { GUEST_DONE_MARK, GUEST_START_MARK } from './marks.js';
+import { runFlow } from './flow.js';
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    work: { type: 'string', default: '/run/rackstrap-demo' },
+    cluster: { type: 'string', default: 'examples/cluster.yaml' },
+    console: { type: 'string' },
+    'dhcp-timeout': { type: 'string', default: '3000' },
+    'skip-live': { type: 'boolean', default: false },
+    'host-start': { type: 'string' },
+  },
+});
+if (values.out === undefined) {
+  process.stderr.write('guest-main: --out is required\n');
+  process.exit(2);
+}
+const fd = values.console === undefined ? 1 : openSync(values.console, 'w');
+const sink = (text: string) => writeSync(fd, text);
+sink(`${GUEST_START_MARK}\n`);
+let code = 1;
+try {
+  const res = await runFlow({
+    cluster: values.cluster,
+    out: values.out,
+    work: values.work,
+    sink,
+    dhcpTimeoutMs: Number(values['dhcp-timeout']),
+    skipLiveUpdate: values['skip-live'],
+    ...(values['host-start'] === undefined ? {} : { hostStartMs: Number(values['host-start']) }),
+  });
+  code = res.ok ? 0 : 1;
+} catch (err) {
+  sink(`demo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+} finally {
+  sink(`${GUEST_DONE_MARK}\n`);
+  if (fd !== 1) closeSync(fd);
+}
+// A program of its own (the guest's init waits for it): exit now rather than wait for a stray
+// handle, since the guest powers off right after.
+process.exit(code);

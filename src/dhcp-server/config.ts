@@ -1,0 +1,176 @@
+// A loaded cluster description turned into the lookup tables the server answers from: client
+// identifier text → reservation, topology key → the filer's option 43 bytes, and the IPv4 subnets
+// with their options and dynamic ranges. Built once at start and on each SIGHUP; pure (the key
+// is read by the caller), so a bad new description fails here and the old tables keep serving.
+
+import { RackstrapError } from '../errors.js';
+import type { LoadedCluster } from '../options/load.js';
+import { reservationsOf, subnetsOf, topologyFor, type ResolvedSubnet } from '../options/resolve.js';
+import { encodeTopology, keyFingerprint, subOptionsToBytes } from '../options/wire/index.js';
+import { maskOf, toNumber, toText, type AddressRange } from './address.js';
+
+export interface SubnetConfig {
+  /** As written in the description: `10.1.1.0/24`. */
+  readonly prefix: string;
+  readonly network: number;
+  readonly prefixLength: number;
+  readonly mask: number;
+  readonly broadcast: number;
+  /** Options every reply on this subnet may carry (RFC 2132 §3.3, §3.5, §3.8, §3.17, §5.3, §8.3). */
+  readonly netmaskText: string;
+  readonly broadcastText: string;
+  readonly routers: readonly string[];
+  readonly dns: readonly string[];
+  readonly ntp: readonly string[];
+  readonly domain: string | undefined;
+  /** Lease time of fixed and pool addresses, seconds. */
+  readonly leaseTime: number;
+  /** Dynamic addresses for clients outside the cluster (off unless the description has one). */
+  readonly pool: AddressRange | undefined;
+  /** Addresses offered to topology requests. */
+  readonly bootstrap: AddressRange | undefined;
+}
+
+export type ReservationKind = 'filer' | 'vserver' | 'mysql';
+
+/** A fixed address: one alias of a filer, virtual server instance or MySQL role (§5.2.6.3, §5.11). */
+export interface AddressReservation {
+  readonly kind: ReservationKind;
+  readonly identifier: string;
+  readonly address: number;
+  readonly addressText: string;
+  readonly subnet: SubnetConfig;
+  /** Option 12: the filer, virtual server or MySQL role the address belongs to. */
+  readonly hostname: string;
+}
+
+/** One filer's topology request (§5.2.6.2): answered with option 43 from a bootstrap range. */
+export interface TopologyEntry {
+  readonly identifier: string;
+  readonly filer: string;
+  /** Option 43's data: the wire format's sub-options, signed when the cluster has a key. */
+  readonly option43: Buffer;
+}
+
+export interface ServerConfig {
+  /** The description file, for logs. */
+  readonly file: string;
+  readonly clusterName: string;
+  readonly clusterId: string;
+  /** Option 60 a topology request must carry. */
+  readonly vendorClass: string;
+  readonly generation: number;
+  /** IPv4 subnets only: this is a DHCPv4 server. */
+  readonly subnets: readonly SubnetConfig[];
+  readonly reservations: ReadonlyMap<string, AddressReservation>;
+  readonly topologies: ReadonlyMap<string, TopologyEntry>;
+  /** Every fixed address → its identifier: never handed out from a pool or bootstrap range. */
+  readonly reservedBy: ReadonlyMap<number, string>;
+  /** First 8 hex digits of SHA-256 of the key (the only trace of the key anywhere in logs). */
+  readonly keyFingerprint: string | undefined;
+}
+
+export interface BuildOptions {
+  /** The cluster key: topology objects are signed with it (sub-option 2). */
+  key?: Buffer;
+}
+
+function range(r: { start: string; end: string } | undefined): AddressRange | undefined {
+  return r === undefined ? undefined : { start: toNumber(r.start), end: toNumber(r.end) };
+}
+
+function subnetConfig(s: ResolvedSubnet): SubnetConfig {
+  const network = toNumber(s.network);
+  const mask = maskOf(s.prefixLength);
+  const broadcast = (network | ~mask) >>> 0;
+  return {
+    prefix: s.prefix,
+    network,
+    prefixLength: s.prefixLength,
+    mask,
+    broadcast,
+    netmaskText: toText(mask),
+    broadcastText: toText(broadcast),
+    // Only IPv4 servers can go in IPv4 options; the description allows IPv6 ones for later.
+    routers: s.routers.filter((a) => !a.includes(':')),
+    dns: s.dns.filter((a) => !a.includes(':')),
+    ntp: s.ntp.filter((a) => !a.includes(':')),
+    domain: s.domain,
+    leaseTime: s.leaseTime,
+    pool: range(s.pool),
+    bootstrap: range(s.bootstrap),
+  };
+}
+
+/** Builds the tables. Throws RackstrapError RS_SERVE_CONFIG when a filer's topology cannot be encoded. */
+export function buildServerConfig(loaded: LoadedCluster, opts: BuildOptions = {}): ServerConfig {
+  const d = loaded.description;
+  const subnets: SubnetConfig[] = [];
+  const byPrefix = new Map<string, SubnetConfig>();
+  for (const s of subnetsOf(loaded)) {
+    if (s.family !== 4) continue;
+    const c = subnetConfig(s);
+    subnets.push(c);
+    byPrefix.set(s.prefix, c);
+  }
+
+  const reservations = new Map<string, AddressReservation>();
+  const topologies = new Map<string, TopologyEntry>();
+  const reservedBy = new Map<number, string>();
+  for (const r of reservationsOf(loaded)) {
+    if (r.kind === 'topology') {
+      let option43: Buffer;
+      try {
+        option43 = subOptionsToBytes(encodeTopology(topologyFor(loaded, r.filer), opts.key ? { key: opts.key } : {}));
+      } catch (cause) {
+        throw new RackstrapError('RS_SERVE_CONFIG', `${loaded.file}: the topology of filer ${r.filer} cannot be encoded for option 43: ${(cause as Error).message}`, { cause });
+      }
+      topologies.set(r.identifier, { identifier: r.identifier, filer: r.filer, option43 });
+      continue;
+    }
+    if (r.family !== 4) continue;
+    const subnet = byPrefix.get(r.subnet.prefix);
+    if (subnet === undefined) continue; // unreachable: an IPv4 address lies in an IPv4 subnet
+    const address = toNumber(r.address);
+    const hostname = r.kind === 'filer' ? r.filer : r.kind === 'vserver' ? r.vserver : r.role;
+    reservations.set(r.identifier, { kind: r.kind, identifier: r.identifier, address, addressText: r.address, subnet, hostname });
+    reservedBy.set(address, r.identifier);
+  }
+  // Routers are fixed addresses too: a pool must not hand one out (the rules forbid the overlap;
+  // this keeps the server safe even if a rule is relaxed later).
+  for (const s of subnets) for (const router of s.routers) if (!reservedBy.has(toNumber(router))) reservedBy.set(toNumber(router), `router of ${s.prefix}`);
+
+  return {
+    file: loaded.file,
+    clusterName: d.cluster.name,
+    clusterId: d.cluster.id,
+    vendorClass: d.cluster.vendorClass,
+    generation: d.cluster.generation,
+    subnets,
+    reservations,
+    topologies,
+    reservedBy,
+    keyFingerprint: opts.key ? keyFingerprint(opts.key) : undefined,
+  };
+}
+
+/** The subnet holding `address`, or undefined. */
+export function subnetOf(config: ServerConfig, address: number): SubnetConfig | undefined {
+  for (const s of config.subnets) if (((address & s.mask) >>> 0) === s.network) return s;
+  return undefined;
+}
+
+/** Counts for the start-up and reload log lines. */
+export function describeConfig(config: ServerConfig): Record<string, number | string | undefined> {
+  return {
+    file: config.file,
+    cluster: config.clusterName,
+    generation: config.generation,
+    subnets: config.subnets.length,
+    reservations: config.reservations.size,
+    topologies: config.topologies.size,
+    pools: config.subnets.filter((s) => s.pool).length,
+    bootstrapRanges: config.subnets.filter((s) => s.bootstrap).length,
+    keyFingerprint: config.keyFingerprint,
+  };
+}

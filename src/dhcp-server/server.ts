@@ -1,0 +1,337 @@
+// The effectful shell around respond(): one socket per served interface, the wall clock, the
+// lease store, the log, and the signals (SIGHUP reloads, SIGTERM/SIGINT flush and stop). Every
+// decision is respond()'s; this file only decodes, applies, waits for the disk and sends.
+
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { MESSAGE_TYPE, OPTION, decodeMessage } from '../dhcp-packet/index.js';
+import { ConfigError, DecodeError, RackstrapError, formatProblem } from '../errors.js';
+import { openInterfaceSocket, setArpEntry, type InterfaceRemoteInfo, type InterfaceSocket } from '../net/interface-socket.js';
+import { toNumber } from './address.js';
+import { describeConfig, type ServerConfig } from './config.js';
+import { loadServerConfig } from './load-config.js';
+import { LeaseStore } from './leases.js';
+import { createLogger, RateLimitedCounter, type Logger } from './logger.js';
+import { warmUp } from './warm-up.js';
+import { nextShedding, readUdpBacklog } from './backlog.js';
+import { DEFAULT_POLICY, respond, type Ingress, type InterfaceAddress, type LogLevel, type Policy, type Reply } from './respond.js';
+
+/** RFC 2131 §4.1: servers receive on UDP 67. */
+export const DHCP_SERVER_PORT = 67;
+/** Large, so a burst is queued rather than dropped (perf-baselines.md: loss came from the default 212 KB). */
+export const RECEIVE_BUFFER_BYTES = 8 << 20;
+/** How often expired leases and offers are dropped from memory. */
+const SWEEP_INTERVAL_MS = 60_000;
+/** How often the receive backlog is read for overload control (backlog.ts). */
+const BACKLOG_INTERVAL_MS = 20;
+
+export interface ServeOptions {
+  /** The cluster description. */
+  configFile: string;
+  /** Interfaces to serve; replies leave through the one a request came in on. */
+  interfaces: readonly string[];
+  leaseFile: string;
+  logLevel?: LogLevel;
+  policy?: Partial<Policy>;
+  /** Log sink (default: stdout). */
+  write?: (text: string) => void;
+  /** UDP port (default 67; tests may use another). */
+  port?: number;
+}
+
+/** IPv4 addresses and MTU of an interface in this process's network namespace. */
+export function readIngress(ifname: string): Ingress {
+  const addresses: InterfaceAddress[] = [];
+  for (const a of networkInterfaces()[ifname] ?? []) {
+    if (a.family !== 'IPv4' || a.cidr === null) continue;
+    addresses.push({ address: toNumber(a.address), text: a.address, prefixLength: Number(a.cidr.split('/')[1]) });
+  }
+  let mtu = 1500;
+  try {
+    mtu = Number(readFileSync(`/sys/class/net/${ifname}/mtu`, 'utf8').trim()) || mtu;
+  } catch {
+    // not in sysfs (unusual): Ethernet's default
+  }
+  return { ifname, addresses, mtu };
+}
+
+/**
+ * Log lines to stdout. If the reader goes away (EPIPE: a closed pipe, a log collector that died),
+ * the server keeps serving without its log rather than crash over it.
+ */
+function stdoutSink(): (text: string) => void {
+  let open = true;
+  process.stdout.on('error', () => {
+    open = false;
+  });
+  return (text) => {
+    if (open) process.stdout.write(text);
+  };
+}
+
+interface Served {
+  ingress: Ingress;
+  socket: InterfaceSocket;
+}
+
+export class DhcpServer {
+  readonly #opts: ServeOptions;
+  readonly #policy: Policy;
+  readonly #log: Logger;
+  readonly #malformed: RateLimitedCounter;
+  readonly #store: LeaseStore;
+  #config: ServerConfig;
+  readonly #served = new Map<string, Served>();
+  #own = new Set<string>();
+  /** Exchanges whose reply or lease write has not finished: stop() waits for them. */
+  #inflight = 0;
+  #drained: Array<() => void> = [];
+  #sweep: NodeJS.Timeout | undefined;
+  #stopping: Promise<void> | undefined;
+  #reloading: Promise<void> = Promise.resolve();
+  #backlogTimer: NodeJS.Timeout | undefined;
+  #shedding = false;
+  readonly #shed: RateLimitedCounter;
+  readonly stats = { received: 0, replied: 0, ignored: 0, malformed: 0, shed: 0, logFailures: 0, sendFailures: 0 };
+
+  private constructor(opts: ServeOptions, log: Logger, config: ServerConfig, store: LeaseStore) {
+    this.#opts = opts;
+    this.#policy = { ...DEFAULT_POLICY, ...opts.policy };
+    this.#log = log;
+    this.#config = config;
+    this.#store = store;
+    this.#malformed = new RateLimitedCounter(log, 'malformed');
+    this.#shed = new RateLimitedCounter(log, 'overload-shed', 5000);
+  }
+
+  /** Loads everything, opens the sockets and starts answering. Throws what stops a start. */
+  static async start(opts: ServeOptions): Promise<DhcpServer> {
+    if (opts.interfaces.length === 0) throw new RackstrapError('RS_USAGE', 'serve needs at least one --interface');
+    const log = createLogger({ level: opts.logLevel ?? 'info', write: opts.write ?? stdoutSink() });
+    const t0 = performance.now();
+    // The description loads in a worker; the JIT warm-up runs here meanwhile.
+    const loading = loadServerConfig(opts.configFile);
+    loading.catch(() => undefined);
+    const warmUpMs = warmUp();
+    const { config, warnings, loadMs } = await loading;
+    for (const w of warnings) log.log('warn', 'config-warning', { problem: w });
+    const { store, replay } = await LeaseStore.open(opts.leaseFile);
+    if (replay.skipped.length > 0) {
+      log.log('warn', 'lease-log-repaired', { file: opts.leaseFile, skipped: replay.skipped.slice(0, 20), tornTail: replay.tornTail });
+    }
+    const server = new DhcpServer(opts, log, config, store);
+    try {
+      for (const ifname of new Set(opts.interfaces)) {
+        const socket = await openInterfaceSocket({
+          ifname,
+          port: opts.port ?? DHCP_SERVER_PORT,
+          recvBufferSize: RECEIVE_BUFFER_BYTES,
+          // A second server on the same interface must fail (EADDRINUSE), not share the port.
+          reuseAddress: false,
+        });
+        const served: Served = { ingress: readIngress(ifname), socket };
+        server.#served.set(ifname, served);
+        socket.on('message', (buf, rinfo) => server.#onMessage(buf, rinfo));
+        socket.on('error', (err) => log.log('error', 'socket-error', { interface: ifname, error: err.message }));
+      }
+    } catch (err) {
+      await server.#closeSockets();
+      await store.close();
+      throw err;
+    }
+    server.#refreshOwnAddresses();
+    server.#sweep = setInterval(() => store.table.sweep(Date.now()), SWEEP_INTERVAL_MS).unref();
+    const port = opts.port ?? DHCP_SERVER_PORT;
+    server.#backlogTimer = setInterval(() => {
+      server.#shedding = nextShedding(server.#shedding, readUdpBacklog(port));
+    }, BACKLOG_INTERVAL_MS).unref();
+    log.notice('ready', {
+      ...describeConfig(config),
+      interfaces: server.#interfaceSummary(),
+      leaseFile: opts.leaseFile,
+      leases: replay.live.leases,
+      quarantined: replay.live.quarantined,
+      startMs: Math.round(performance.now() - t0),
+      loadMs: loadMs === undefined ? undefined : Math.round(loadMs),
+      sinceProcessStartMs: Math.round(performance.now()),
+      warmUpMs: Math.round(warmUpMs),
+      pid: process.pid,
+    });
+    for (const s of server.#served.values()) {
+      if (s.ingress.addresses.length === 0) log.log('warn', 'interface-without-address', { interface: s.ingress.ifname, detail: 'no IPv4 address: nothing can be answered there (option 54 needs one)' });
+    }
+    log.flush();
+    return server;
+  }
+
+  get config(): ServerConfig {
+    return this.#config;
+  }
+
+  get leases(): LeaseStore {
+    return this.#store;
+  }
+
+  #interfaceSummary(): Array<{ name: string; addresses: string[]; mtu: number }> {
+    return [...this.#served.values()].map((s) => ({ name: s.ingress.ifname, addresses: s.ingress.addresses.map((a) => `${a.text}/${a.prefixLength}`), mtu: s.ingress.mtu }));
+  }
+
+  #refreshOwnAddresses(): void {
+    this.#own = new Set([...this.#served.values()].flatMap((s) => s.ingress.addresses.map((a) => a.text)));
+  }
+
+  #onMessage(buf: Buffer, rinfo: InterfaceRemoteInfo): void {
+    if (this.#stopping) return;
+    const served = this.#served.get(rinfo.ifname);
+    if (!served) return;
+    this.stats.received++;
+    let req;
+    try {
+      req = decodeMessage(buf);
+    } catch (err) {
+      this.stats.malformed++;
+      if (!(err instanceof DecodeError)) {
+        // The codec promises only DecodeError; anything else is its bug. Still never a crash.
+        this.#log.log('error', 'internal-error', { interface: rinfo.ifname, stage: 'decode', error: err instanceof Error ? err.stack : String(err) });
+        return;
+      }
+      this.#malformed.add(err.reason ?? 'decode', { from: `${rinfo.address}:${rinfo.port}`, interface: rinfo.ifname, bytes: buf.length, error: err.message });
+      return;
+    }
+    if (this.#shedding && req.options.get(OPTION.MESSAGE_TYPE) === MESSAGE_TYPE.DISCOVER) {
+      // Overloaded: finish the exchanges under way, let new ones retransmit (backlog.ts).
+      this.stats.shed++;
+      this.#shed.add('discover', { interface: rinfo.ifname, detail: 'receive backlog high: DISCOVERs dropped until it drains' });
+      return;
+    }
+    const now = Date.now();
+    let decision;
+    try {
+      decision = respond(req, served.ingress, { config: this.#config, leases: this.#store.table, now, policy: this.#policy, ownAddresses: this.#own });
+    } catch (err) {
+      // A bug, not a bad packet: say so loudly, keep serving everyone else.
+      this.#log.log('error', 'internal-error', { interface: rinfo.ifname, xid: req.xid, error: err instanceof Error ? err.stack : String(err) });
+      return;
+    }
+    if (this.#log.enabled(decision.log.level)) this.#log.log(decision.log.level, 'exchange', decision.log as unknown as Record<string, unknown>);
+    const reply = decision.reply;
+    if (!reply) this.stats.ignored++;
+    this.#inflight++;
+    // fsync before the ACK (issue 3): a reply that depends on a lease leaves once it is on disk.
+    const durable = this.#store.commit(decision.ops, now, (err) => {
+      if (err) {
+        this.#logFailure(err, reply);
+        this.#settle();
+      } else if (reply) this.#send(served, reply);
+      else this.#settle();
+    });
+    if (durable) return;
+    if (reply) this.#send(served, reply);
+    else this.#settle();
+  }
+
+  /** One exchange finished (sent, failed or nothing to send). */
+  #settle(): void {
+    if (--this.#inflight === 0) for (const f of this.#drained.splice(0)) f();
+  }
+
+  #logFailure(err: Error, reply: Reply | undefined): void {
+    this.stats.logFailures++;
+    this.#log.log('error', 'lease-log-failed', { error: err.message, replyNotSent: reply ? { address: reply.message.yiaddr, xid: reply.message.xid } : undefined });
+  }
+
+  #send(served: Served, reply: Reply): void {
+    const ifname = served.ingress.ifname;
+    const failed = (err: unknown): void => {
+      this.stats.sendFailures++;
+      this.#log.log('warn', 'send-failed', { interface: ifname, to: `${reply.to.address}:${reply.to.port}`, xid: reply.message.xid, error: (err as Error).message });
+      this.#settle();
+    };
+    try {
+      if (reply.to.arp) setArpEntry({ ifname, ip: reply.to.arp.ip, mac: reply.to.arp.mac });
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    served.socket.send(reply.bytes, reply.to.port, reply.to.address).then(() => {
+      this.stats.replied++;
+      this.#settle();
+    }, failed);
+  }
+
+  /**
+   * Re-reads the description (and key) and the interfaces' addresses. A description that does not
+   * load is refused with its problems logged; the old one keeps serving. Leases are untouched.
+   */
+  reload(): Promise<boolean> {
+    // One at a time, in order: a second SIGHUP during a long load runs after it, so the file as
+    // it was last written is the one that ends up served.
+    const next = this.#reloading.then(() => this.#reload());
+    this.#reloading = next.then(() => undefined, () => undefined);
+    return next;
+  }
+
+  async #reload(): Promise<boolean> {
+    if (this.#stopping) return false;
+    for (const s of this.#served.values()) s.ingress = readIngress(s.ingress.ifname);
+    this.#refreshOwnAddresses();
+    try {
+      const { config, warnings } = await loadServerConfig(this.#opts.configFile);
+      for (const w of warnings) this.#log.log('warn', 'config-warning', { problem: w });
+      this.#config = config;
+      this.#log.notice('reloaded', { ...describeConfig(config), interfaces: this.#interfaceSummary() });
+      return true;
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : undefined;
+      this.#log.log('error', 'reload-refused', {
+        file: this.#opts.configFile,
+        error: err instanceof RackstrapError ? (problems ? `${problems.length} problem(s)` : err.message) : String(err),
+        problems,
+        detail: `still serving ${this.#config.file} generation ${this.#config.generation}`,
+      });
+      return false;
+    } finally {
+      this.#log.flush();
+    }
+  }
+
+  /** Stops taking requests, sends the replies whose leases are being written, flushes the log, closes. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      if (this.#sweep) clearInterval(this.#sweep);
+      if (this.#backlogTimer) clearInterval(this.#backlogTimer);
+      await this.#reloading;
+      if (this.#inflight > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
+      await this.#store.close();
+      await this.#closeSockets();
+      this.#malformed.emit();
+      this.#shed.emit();
+      const mem = process.memoryUsage();
+      this.#log.notice('stopped', { ...this.stats, leases: this.#store.table.size.leases, leaseLog: this.#store.log.stats, rssMb: Math.round(mem.rss / 2 ** 20), heapMb: Math.round(mem.heapUsed / 2 ** 20) });
+      this.#log.flush();
+    })();
+    return this.#stopping;
+  }
+
+  async #closeSockets(): Promise<void> {
+    await Promise.all([...this.#served.values()].map((s) => s.socket.close()));
+  }
+}
+
+/** Runs a started server until SIGTERM or SIGINT (then stops it cleanly); SIGHUP reloads. */
+export async function runUntilSignalled(server: DhcpServer): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onHup = (): void => {
+      void server.reload();
+    };
+    const onStop = (): void => {
+      process.off('SIGHUP', onHup);
+      process.off('SIGTERM', onStop);
+      process.off('SIGINT', onStop);
+      server.stop().then(resolve, reject);
+    };
+    process.on('SIGHUP', onHup);
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+  });
+}
