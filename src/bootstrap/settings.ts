@@ -1,0 +1,78 @@
+// The agent's configuration made concrete for this host: the NIC map and base MAC (configured or
+// derived), the cluster key read from its file (the whole file is the key, as the generator and
+// the server read it), the feature switches resolved. Only the key's fingerprint leaves here.
+import { readFile } from 'node:fs/promises';
+import { fingerprintKey } from '../cache/fingerprint-key.js';
+import { RackstrapError } from '../errors.js';
+import { FEATURE_NAMES, resolveFeatures, type Feature, type Features } from '../net/features.js';
+import type { Runner } from '../net/runner.js';
+import { MIN_KEY_BYTES } from '../options/wire/constants.js';
+import type { AgentConfig } from './agent-config.js';
+import { resolveNicIdentity } from './nic-discovery.js';
+
+export interface AgentSettings {
+  clusterId: string;
+  vendorClass: string;
+  baseMac: string;
+  filer: string | undefined;
+  /** Topology name (eth#) -> kernel name. */
+  nics: Record<string, string>;
+  cacheDir: string;
+  key: Buffer | undefined;
+  /** fingerprintKey(key): `sha256:<hex>`, the one name of the key in the cache, status and logs. */
+  keyFingerprint: string | null;
+  topologyTimeoutMs: number;
+  addressTimeoutMs: number;
+  retransmitBaseMs: number;
+  refreshIntervalMs: number;
+  retryIntervalMs: number;
+  features: Features;
+  /** Where the NIC map and base MAC came from (logged at start). */
+  derived: { nics: boolean; baseMac: boolean };
+}
+
+export class KeyFileError extends RackstrapError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RS_KEY', message, options);
+  }
+}
+
+export async function readKeyFile(file: string): Promise<Buffer> {
+  let key: Buffer;
+  try {
+    key = await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new KeyFileError(`${file}: cannot read the cluster key: ${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message}`, { cause: e });
+  }
+  if (key.length < MIN_KEY_BYTES) throw new KeyFileError(`${file}: the cluster key is ${key.length} bytes; at least ${MIN_KEY_BYTES} are required`);
+  return key;
+}
+
+export async function resolveAgentSettings(config: AgentConfig, runner: Runner): Promise<AgentSettings> {
+  // No I/O first: a bad mask is reported before the host is looked at.
+  const features = resolveFeatures({ ...(config.featureMask === undefined ? {} : { mask: config.featureMask }), disable: config.disable });
+  const key = config.keyFile === undefined ? undefined : await readKeyFile(config.keyFile);
+  const identity = await resolveNicIdentity({ nics: config.nics, baseMac: config.baseMac }, runner);
+  return {
+    clusterId: config.clusterId,
+    vendorClass: config.vendorClass,
+    baseMac: identity.baseMac,
+    filer: config.filer,
+    nics: identity.nics,
+    cacheDir: config.cacheDir,
+    key,
+    keyFingerprint: key === undefined ? null : fingerprintKey(key),
+    topologyTimeoutMs: config.topologyTimeoutMs,
+    addressTimeoutMs: config.addressTimeoutMs,
+    retransmitBaseMs: config.retransmitBaseMs,
+    refreshIntervalMs: config.refreshIntervalMs,
+    retryIntervalMs: config.retryIntervalMs,
+    features,
+    derived: identity.derived,
+  };
+}
+
+export function featuresOff(features: Features): Feature[] {
+  return FEATURE_NAMES.filter((f) => !features[f]);
+}

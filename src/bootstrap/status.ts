@@ -1,0 +1,119 @@
+// What `rackstrap status` shows (seed 004's `show` console, as a file): the agent writes it next to
+// the cache, atomically (temp + fsync + rename, like the cache), after every change of state, so a
+// reader never sees half of it and it survives the agent. Never holds the key, only its fingerprint.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { ensureDir } from '../cache/check-permissions.js';
+import { writeFileAtomic } from '../cache/write-file-atomic.js';
+import { RackstrapError } from '../errors.js';
+import { Topology } from '../options/schema.js';
+
+export const STATUS_FILE = 'status.json';
+export const STATUS_VERSION = 1;
+
+const Instant = z.iso.datetime({ offset: true });
+
+export const AgentMode = z.enum([
+  /** Asking for the topology for the first time. */
+  'starting',
+  /** Built from DHCP; leases renewed, topology asked again periodically. */
+  'dhcp',
+  /** Built from the cache (no DHCP answer); still asking in the background. */
+  'cache',
+  /** Nothing to build from yet (no answer, no cache); still asking. */
+  'waiting',
+  /** The agent stopped (SIGTERM, or --once finished); what it built stays. */
+  'stopped',
+  /** `agent --down` removed what rackstrap built. */
+  'down',
+]);
+export type AgentMode = z.infer<typeof AgentMode>;
+
+export const StatusLease = z.object({
+  identifier: z.string(),
+  kind: z.enum(['filer', 'vserver', 'mysql']),
+  alias: z.string(),
+  /** a.b.c.d/len, when held. */
+  address: z.string().optional(),
+  expiresAt: Instant.nullable().optional(),
+  serverId: z.string().optional(),
+  /** The DHCP client's state (bound, renewing, selecting, ...) or "cached". */
+  state: z.string(),
+});
+export type StatusLease = z.infer<typeof StatusLease>;
+
+export const AgentStatus = z.object({
+  version: z.literal(STATUS_VERSION),
+  pid: z.int(),
+  /** Runs until stopped (false: --once, --down). */
+  daemon: z.boolean(),
+  mode: AgentMode,
+  startedAt: Instant,
+  updatedAt: Instant,
+  clusterId: z.string(),
+  baseMac: z.string(),
+  /** Where the configuration in place came from. */
+  source: z.enum(['dhcp', 'cache']).nullable(),
+  topology: Topology.nullable(),
+  /** Kernel name of each NIC the topology names. */
+  nics: z.record(z.string(), z.string()),
+  /** Addresses rackstrap put on the aliases: dev, a.b.c.d/len, whose. */
+  addresses: z.array(z.object({ dev: z.string(), address: z.string(), owner: z.string() })),
+  leases: z.array(StatusLease),
+  cache: z.object({ dir: z.string(), generation: z.int().nullable(), writtenAt: Instant.nullable() }),
+  keyFingerprint: z.string().nullable(),
+  /** Features switched off (seed 004 flags). */
+  featuresOff: z.array(z.string()),
+  lastApply: z.object({ at: Instant, steps: z.int(), what: z.string() }).nullable(),
+  lastError: z.object({ at: Instant, code: z.string(), message: z.string() }).nullable(),
+});
+export type AgentStatus = z.infer<typeof AgentStatus>;
+
+export function statusPath(cacheDir: string): string {
+  return path.join(cacheDir, STATUS_FILE);
+}
+
+export async function writeStatus(cacheDir: string, status: AgentStatus): Promise<void> {
+  await ensureDir(cacheDir, () => undefined);
+  await writeFileAtomic(statusPath(cacheDir), `${JSON.stringify(status, null, 1)}\n`);
+}
+
+export class StatusError extends RackstrapError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RS_STATUS', message, options);
+  }
+}
+
+export async function readStatus(cacheDir: string): Promise<AgentStatus> {
+  const file = statusPath(cacheDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new StatusError(
+      code === 'ENOENT' ? `no agent status in ${cacheDir} (${STATUS_FILE} is missing): the agent has not run with this cache directory` : `${file}: cannot read: ${code ?? (e as Error).message}`,
+      { cause: e },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new StatusError(`${file}: not JSON`, { cause: e });
+  }
+  const r = AgentStatus.safeParse(json);
+  if (!r.success) throw new StatusError(`${file}: not a status this version understands: ${z.prettifyError(r.error).split('\n')[0]}`);
+  return r.data;
+}
+
+/** Whether process `pid` exists (EPERM: it does, as someone else's). For "is the agent running". */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
