@@ -54,13 +54,14 @@ export function checkVservers(ctx: ClusterContext): Finding[] {
     }
   }
 
-  // Shared tables must agree on the default route where the servers can meet.
-  const entries = Object.entries(d.vservers);
-  for (let i = 0; i < entries.length; i++) {
-    const [a, va] = entries[i]!;
-    for (let j = 0; j < i; j++) {
-      const [b, vb] = entries[j]!;
-      if (va.table !== vb.table) continue;
+  // Shared tables must agree on the default route where the servers can meet. Only servers with
+  // the same table id can conflict, so compare within each table's bucket (each server against
+  // the earlier ones, in description order): all pairs would be quadratic in the cluster's
+  // servers (130 M pairs at 64 filers x 252 servers).
+  const byTable = new Map<number, Array<[string, (typeof d.vservers)[string]]>>();
+  for (const [a, va] of Object.entries(d.vservers)) {
+    const earlier = byTable.get(va.table) ?? [];
+    for (const [b, vb] of earlier) {
       const ha = placement.get(a)?.hosts ?? [];
       const meet = (placement.get(b)?.hosts ?? []).filter((f) => ha.includes(f));
       if (!meet.length) continue;
@@ -72,6 +73,8 @@ export function checkVservers(ctx: ClusterContext): Finding[] {
           `${a} shares table ${va.table} with ${b} and both can run on ${meet.join(', ')}, but their gateways differ (${va.gateway ?? 'none'} vs ${vb.gateway ?? 'none'}): one table has one default route`),
       );
     }
+    earlier.push([a, va]);
+    byTable.set(va.table, earlier);
   }
 
   // Gateways.
