@@ -142,18 +142,12 @@ export type DesiredState = z.infer<typeof DesiredState>;
 /** A state with nothing in it: planning towards it is teardown. */
 export const EMPTY_DESIRED: DesiredState = { filer: '', generation: 1, links: [], addresses: [], routes: [], rules: [], counters: [] };
 
-/** The switch that governs a link; physical NICs have none (they are never created or removed). */
+/**
+ * The switch that governs a link; physical NICs have none (they are never created or removed).
+ * It is the link's role: every role (bond, failover, vlan, alias) is also a feature switch.
+ */
 export function linkFeature(link: DesiredLink): Feature | undefined {
-  switch (link.kind) {
-    case 'ethernet':
-      return undefined;
-    case 'bond':
-      return link.role;
-    case 'vlan':
-      return 'vlan';
-    case 'macvlan':
-      return 'alias';
-  }
+  return linkRole(link);
 }
 
 export function linkRole(link: DesiredLink): LinkRole | undefined {
