@@ -13,8 +13,8 @@ import { parseInterfaceName } from '../options/names.js';
 import { Mac } from '../options/schema.js';
 import { AGENT_LOG_LEVELS } from './agent-log.js';
 
-export const DEFAULT_CONFIG_FILE = '/etc/rackstrap/agent.yaml';
-export const DEFAULT_CACHE_DIR = '/var/lib/rackstrap';
+export { DEFAULT_CONFIG_FILE, DEFAULT_CACHE_DIR } from './locations.js';
+import { DEFAULT_CONFIG_FILE, DEFAULT_CACHE_DIR } from './locations.js';
 
 /** Milliseconds between `min` and `max`: every wait of the agent is bounded, so it never hangs a boot. */
 const ms = (min: number, max: number) => z.int().min(min).max(max);

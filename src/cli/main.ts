@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { RackstrapError, UsageError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
+import { version } from './version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -23,6 +24,7 @@ export const processIo: Io = {
 export function buildProgram(io: Io): Command {
   const program = new Command('rackstrap')
     .description('Zero-touch network bootstrap for clustered storage servers')
+    .version(version(), '-V, --version', 'print the version and exit')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });

@@ -49,17 +49,8 @@ export interface Ingress {
   readonly mtu: number;
 }
 
-/** Timers of the protocol, seconds. */
-export interface Policy {
-  /** How long an offered address stays promised to the client (RFC 2131 §4.3.1 leaves it to the server). */
-  readonly offerHoldS: number;
-  /** How long a DECLINEd address is not handed out (RFC 2131 §4.3.3 "mark the network address as not available"). */
-  readonly declineQuarantineS: number;
-  /** Lease of a bootstrap address, when a client REQUESTs its topology OFFER (dhclient does; the agent does not). */
-  readonly bootstrapLeaseS: number;
-}
-
-export const DEFAULT_POLICY: Policy = { offerHoldS: 60, declineQuarantineS: 600, bootstrapLeaseS: 300 };
+export { DEFAULT_POLICY, type Policy } from './policy.js';
+import type { Policy } from './policy.js';
 
 export interface RespondContext {
   readonly config: ServerConfig;

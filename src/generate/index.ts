@@ -16,17 +16,13 @@ export { TopologyTooBigError, GenerateError } from './errors.js';
 export { dhclientIdentifierStatement } from './dhclient.js';
 export { writeOutputs } from './write-out.js';
 
-export const TARGETS = ['dhcpd', 'kea', 'dnsmasq', 'dhclient', 'worksheet'] as const;
-export type Target = (typeof TARGETS)[number];
+export { TARGETS, isTarget, type Target } from './targets.js';
+import { TARGETS, type Target } from './targets.js';
 
 export interface OutputFile {
   /** File name inside the --out folder. */
   name: string;
   content: string;
-}
-
-export function isTarget(s: string): s is Target {
-  return (TARGETS as readonly string[]).includes(s);
 }
 
 /** The files of one target, first the one shown on stdout. Throws (nothing partial) when a target cannot be made. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { loadClusterText } from '../../src/options/load.js';
-import { renderExplain } from '../../src/cli/commands/explain.js';
+import { renderExplain } from '../../src/cli/run/explain.js';
 
 function rackstrap(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

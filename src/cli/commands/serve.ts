@@ -1,17 +1,19 @@
-// rackstrap serve FILE --interface IF [--interface IF2 ...]: the embedded DHCP server (issue 3).
-// Answers only the cluster's identifiers and topology requests (plus a subnet's pool, if one is
-// configured), logs one JSON line per exchange on stdout, reloads FILE on SIGHUP and stops
-// cleanly on SIGTERM/SIGINT. Runs until stopped; start-up problems exit 1 with the reason.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import type { Command } from 'commander';
+// rackstrap serve FILE --interface IF [--interface IF2 ...] (implementation: ../run/serve.ts).
 import { UsageError } from '../../errors.js';
-import { isLogLevel, LOG_LEVELS } from '../../dhcp-server/logger.js';
-import { DEFAULT_POLICY } from '../../dhcp-server/respond.js';
-import { DhcpServer, runUntilSignalled } from '../../dhcp-server/server.js';
-import type { Io } from '../main.js';
+import { LOG_LEVELS } from '../../dhcp-server/logger.js';
+import { DEFAULT_POLICY } from '../../dhcp-server/policy.js';
+import type { LogLevel } from '../../dhcp-server/respond.js';
+import type { DefineCommand } from '../lazy.js';
 
 export const DEFAULT_LEASE_FILE = '/var/lib/rackstrap/serve-leases.log';
+
+export interface ServeOptions {
+  interface: string[];
+  leaseFile: string;
+  logLevel: LogLevel | string;
+  declineQuarantine: number;
+  offerHold: number;
+}
 
 function seconds(name: string): (value: string) => number {
   return (value) => {
@@ -20,8 +22,7 @@ function seconds(name: string): (value: string) => number {
   };
 }
 
-export function registerServe(program: Command, io: Io): void {
-  void io; // the server logs JSON lines on stdout itself; errors reach main as exceptions
+export const defineServe: DefineCommand = (program, lazy) => {
   program
     .command('serve')
     .description('run the embedded DHCP server for a cluster description')
@@ -31,17 +32,5 @@ export function registerServe(program: Command, io: Io): void {
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')}: exchanges are logged at info`, 'info')
     .option('--decline-quarantine <seconds>', 'how long a DECLINEd address is not handed out', seconds('--decline-quarantine'), DEFAULT_POLICY.declineQuarantineS)
     .option('--offer-hold <seconds>', 'how long an offered address stays promised', seconds('--offer-hold'), DEFAULT_POLICY.offerHoldS)
-    .action(async (file: string, opts: { interface: string[]; leaseFile: string; logLevel: string; declineQuarantine: number; offerHold: number }) => {
-      if (!isLogLevel(opts.logLevel)) throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(opts.logLevel)}`);
-      if (opts.interface.length === 0) throw new UsageError('serve needs at least one --interface');
-      mkdirSync(path.dirname(path.resolve(opts.leaseFile)), { recursive: true, mode: 0o700 });
-      const server = await DhcpServer.start({
-        configFile: file,
-        interfaces: opts.interface,
-        leaseFile: opts.leaseFile,
-        logLevel: opts.logLevel,
-        policy: { declineQuarantineS: opts.declineQuarantine, offerHoldS: opts.offerHold },
-      });
-      await runUntilSignalled(server);
-    });
-}
+    .action(lazy(() => import('../run/serve.js')));
+};

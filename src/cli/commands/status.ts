@@ -1,23 +1,18 @@
-// rackstrap status: what the agent built and holds, from the status file it writes next to the
-// cache: the stack as a tree with addresses, the leases (address, expiry, server), the cache
-// generation and the last error. --json prints the file as it is.
-import type { Command } from 'commander';
-import { loadAgentLocations } from '../../bootstrap/agent-config.js';
-import { isProcessAlive, readStatus } from '../../bootstrap/status.js';
-import { renderStatus } from '../../bootstrap/status-render.js';
-import type { Io } from '../main.js';
+// rackstrap status (implementation: ../run/status.ts).
+import type { DefineCommand } from '../lazy.js';
 
-export function registerStatus(program: Command, io: Io): void {
+export interface StatusOptions {
+  config?: string;
+  cacheDir?: string;
+  json?: boolean;
+}
+
+export const defineStatus: DefineCommand = (program, lazy) => {
   program
     .command('status')
     .description("show the agent's stack, leases, cache generation and last error")
     .option('--config <file>', 'agent configuration (for cacheDir)')
     .option('--cache-dir <dir>', 'where the agent keeps its cache and status (default /var/lib/rackstrap)')
     .option('--json', 'print the status file as JSON')
-    .action(async (o: { config?: string; cacheDir?: string; json?: boolean }) => {
-      const where = await loadAgentLocations({ ...(o.config === undefined ? {} : { file: o.config }), flags: o.cacheDir === undefined ? {} : { cacheDir: o.cacheDir } });
-      const status = await readStatus(where.cacheDir);
-      const running = status.mode !== 'stopped' && status.mode !== 'down' && status.pid !== process.pid && isProcessAlive(status.pid);
-      io.out(o.json ? JSON.stringify({ ...status, running }, null, 1) : renderStatus(status, { running }));
-    });
-}
+    .action(lazy(() => import('../run/status.js')));
+};

@@ -1,0 +1,73 @@
+// rackstrap agent (definition: ../commands/agent.ts): bring this filer up from DHCP (or its cache) and keep it up.
+//   rackstrap agent            daemon: until SIGTERM/SIGINT (SIGHUP asks for the topology now)
+//   rackstrap agent --once     bring up, write the cache, exit 0 (a oneshot unit, tests)
+//   rackstrap agent --down     release the leases, remove what rackstrap built
+// Settings: /etc/rackstrap/agent.yaml < RACKSTRAP_* < flags (seed 004). Logs: JSON lines on stderr.
+import type { AgentLog } from '../../bootstrap/agent-log.js';
+import { Agent, AgentStoppedError, NoConfigurationError } from '../../bootstrap/bootstrap.js';
+import { bringDown } from '../../bootstrap/down.js';
+import { UsageError } from '../../errors.js';
+import type { AgentOptions } from '../commands/agent.js';
+import type { Io } from '../main.js';
+import { loadSettings } from './settings.js';
+
+export async function run(io: Io, o: AgentOptions): Promise<void> {
+  if (o.down && (o.once || o.release)) throw new UsageError('agent: --down runs on its own (not with --once or --release)');
+  if (o.once && o.release) throw new UsageError('agent: --release is for the daemon; --once never holds leases after it exits');
+  const { settings, log, runtime } = await loadSettings(o);
+  const { runner, pool } = runtime;
+  const netns = runtime.netns === undefined ? {} : { netns: runtime.netns };
+  if (o.down) {
+    const r = await bringDown(settings, { runner, log, pool, ...netns });
+    io.out(`down: ${r.removed} step(s) removed what rackstrap built; ${r.released.length} lease(s) released${r.notReleased.length > 0 ? `, ${r.notReleased.length} not` : ''}`);
+    return;
+  }
+  const agent = new Agent(settings, { runner, log, pool, daemon: !o.once, ...netns });
+  if (o.once) {
+    let r;
+    try {
+      r = await agent.bringUp();
+    } finally {
+      await agent.stop();
+    }
+    if (r.source === 'none') throw new NoConfigurationError(`rackstrap agent: ${r.reason}`);
+    io.out(`${r.filer}: up from ${r.source === 'dhcp' ? 'DHCP' : 'the cache'}, generation ${r.generation}${r.missing.length > 0 ? `; no address yet for ${r.missing.join(', ')}` : ''}`);
+    return;
+  }
+  await runDaemon(agent, o.release ?? false, log);
+}
+
+/** Runs until SIGTERM/SIGINT; SIGHUP asks for the topology now. */
+async function runDaemon(agent: Agent, release: boolean, log: AgentLog): Promise<void> {
+  let onStop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (onStop = resolve));
+  const stop = (signal: string) => {
+    log.info('signal', `${signal}: stopping`);
+    void agent.stop({ release }).then(onStop, onStop);
+  };
+  const onTerm = () => stop('SIGTERM');
+  const onInt = () => stop('SIGINT');
+  const onHup = () => {
+    log.info('signal', 'SIGHUP: asking for the topology now');
+    agent.refreshNow();
+  };
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  process.on('SIGHUP', onHup);
+  try {
+    try {
+      await agent.bringUp();
+      agent.keepUp();
+    } catch (err) {
+      if (!(err instanceof AgentStoppedError)) {
+        await agent.stop();
+        throw err;
+      }
+    }
+    await stopped;
+  } finally {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    process.off('SIGHUP', onHup);
+  }
+}

@@ -1,0 +1,53 @@
+// Lazy command loading: one invocation loads its own command's implementation and nothing of the
+// others; --help and --version load no implementation, nor yaml, zod or execa. The list of modules
+// comes from module hooks in the spawned CLI (helpers/load-log-hooks), not from the code under test.
+import t, { type Test } from 'tap';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const HOOKS = pathToFileURL(join(process.cwd(), 'dist/test/cli/helpers/load-log-hooks.js')).href;
+
+function loaded(t: Test, args: string[]): Promise<{ code: number; modules: string[]; stdout: string }> {
+  const log = join(t.testdir(), 'loaded.txt');
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', HOOKS, 'bin/rackstrap.js', ...args], { env: { ...process.env, NO_COLOR: '1', RACKSTRAP_LOAD_LOG: log } }, (err, stdout) => {
+      let text = '';
+      try {
+        text = readFileSync(log, 'utf8');
+      } catch {
+        // nothing loaded through the hooks: the list stays empty and the assertions say so
+      }
+      const modules = [...new Set(text.split('\n').filter(Boolean))];
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, modules, stdout });
+    });
+  });
+}
+
+const HEAVY = ['/node_modules/yaml/', '/node_modules/zod/', '/node_modules/execa/'];
+const runModules = (mods: string[]) => mods.filter((m) => m.includes('/dist/src/cli/run/')).map((m) => m.replace(/.*\/cli\/run\//, ''));
+
+for (const args of [['--version'], ['--help'], ['gen', '--help'], ['agent', '--help']]) {
+  t.test(`rackstrap ${args.join(' ')} loads no command implementation, nor yaml, zod or execa`, async (t) => {
+    const r = await loaded(t, args);
+    t.equal(r.code, 0);
+    t.ok(r.modules.some((m) => m.endsWith('/dist/src/cli/main.js')), 'the hooks saw the CLI load');
+    t.same(runModules(r.modules), []);
+    t.same(r.modules.filter((m) => HEAVY.some((h) => m.includes(h))), []);
+  });
+}
+
+t.test('rackstrap --version prints the version of package.json', async (t) => {
+  const r = await loaded(t, ['--version']);
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  t.equal(r.stdout, `${pkg.version}\n`);
+});
+
+t.test('rackstrap validate loads validate and none of the other commands', async (t) => {
+  const r = await loaded(t, ['validate', 'examples/cluster.yaml']);
+  t.equal(r.code, 0);
+  t.same(runModules(r.modules), ['validate.js']);
+  t.notOk(r.modules.some((m) => m.includes('/node_modules/execa/')), 'validate runs no commands');
+  t.notOk(r.modules.some((m) => m.includes('/dist/src/dhcp-server/server.js')), 'nor the server');
+});
