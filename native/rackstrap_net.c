@@ -1,4 +1,4 @@
-// rackstrap_net: the few socket calls Node cannot make (issue 3, "Interface binding").
+// rackstrap_net: the few socket calls Node cannot make.
 //
 // Node's dgram cannot bind a socket to one interface (SO_BINDTODEVICE), and a DHCP peer must: a
 // client sends DISCOVER from an interface that has no address yet, and a server must answer on
@@ -16,7 +16,11 @@
 #define _GNU_SOURCE
 #include <node_api.h>
 
+#include <uv.h>
+
 #include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -191,9 +195,9 @@ static bool get_opts(napi_env env, napi_value arg, napi_value *out) {
 // Creates a socket inside the network namespace at `netns` (NULL: the thread's own namespace).
 // The thread switches there with setns(CLONE_NEWNET) only for the socket() call and always
 // switches back. Returns the fd, or -1 with *f set.
-static int socket_in_netns(const char *netns, int type, failure *f) {
+static int socket_in_netns_of(const char *netns, int domain, int type, int protocol, failure *f) {
   if (netns == NULL) {
-    int fd = socket(AF_INET, type, 0);
+    int fd = socket(domain, type, protocol);
     if (fd < 0) fail(f, "socket");
     return fd;
   }
@@ -213,7 +217,7 @@ static int socket_in_netns(const char *netns, int type, failure *f) {
   if (setns(target, CLONE_NEWNET) < 0) {
     fail(f, "setns");
   } else {
-    fd = socket(AF_INET, type, 0);
+    fd = socket(domain, type, protocol);
     if (fd < 0) fail(f, "socket");
     // Staying in the other namespace would silently move every later socket of the process
     // (Node's own included) there: nothing sane can continue, so this one is fatal.
@@ -224,6 +228,10 @@ static int socket_in_netns(const char *netns, int type, failure *f) {
   close(target);
   close(home);
   return fd;
+}
+
+static int socket_in_netns(const char *netns, int type, failure *f) {
+  return socket_in_netns_of(netns, AF_INET, type, 0, f);
 }
 
 // ---- openUdpSocket(ifname, port, { netns?, recvBufferSize?, reuseAddress? }) → fd ------------
@@ -428,6 +436,253 @@ static napi_value interface_info(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// ---- watchNetlink(groups, { netns?, recvBufferSize? }, onData) → { fd, close() } ---------------
+
+// A NETLINK_ROUTE socket subscribed to the given multicast groups (RTNLGRP_* numbers), read on
+// Node's own event loop: libuv polls the fd and each wake-up hands every datagram that is queued
+// to `onData(errorName | null, buffers)` in one call. libuv cannot wrap a netlink socket in a
+// dgram handle (it only knows UDP/TCP/pipes), hence the uv_poll here. Decoding stays in
+// TypeScript. When the kernel drops messages because the receive buffer was full, recv() fails
+// with ENOBUFS once: that is passed on as "ENOBUFS" so the caller can re-read the whole state.
+
+#define NL_BUF_SIZE 65536   // the kernel's largest rtnetlink datagram is NLMSG_GOODSIZE (8 KiB)
+#define NL_MAX_READS 256    // datagrams handed over per wake-up, so a storm cannot starve the loop
+
+typedef struct {
+  uv_poll_t poll;
+  int fd;
+  bool closing;
+  napi_env env;
+  napi_ref callback;
+  napi_ref resource;
+  napi_async_context context;
+  unsigned char *buf;
+} nl_watch;
+
+static void nl_free(uv_handle_t *handle) {
+  nl_watch *w = (nl_watch *)handle->data;
+  close(w->fd);
+  free(w->buf);
+  free(w);
+}
+
+// Stops polling and releases everything; the fd is closed once libuv has let go of the handle.
+static void nl_cleanup_hook(void *arg);
+
+static void nl_stop(nl_watch *w) {
+  if (w->closing) return;
+  w->closing = true;
+  napi_remove_env_cleanup_hook(w->env, nl_cleanup_hook, w);
+  uv_poll_stop(&w->poll);
+  napi_async_destroy(w->env, w->context);
+  napi_delete_reference(w->env, w->callback);
+  napi_delete_reference(w->env, w->resource);
+  uv_close((uv_handle_t *)&w->poll, nl_free);
+}
+
+static void nl_deliver(nl_watch *w, const char *error, napi_value buffers) {
+  napi_env env = w->env;
+  napi_value cb, resource, args[2], result;
+  if (napi_get_reference_value(env, w->callback, &cb) != napi_ok ||
+      napi_get_reference_value(env, w->resource, &resource) != napi_ok)
+    return;
+  if (error != NULL) napi_create_string_utf8(env, error, NAPI_AUTO_LENGTH, &args[0]);
+  else napi_get_null(env, &args[0]);
+  args[1] = buffers;
+  if (napi_make_callback(env, w->context, resource, cb, 2, args, &result) == napi_pending_exception) {
+    // Nothing of ours is on the stack: the exception belongs to the process (uncaughtException).
+    napi_value exception;
+    if (napi_get_and_clear_last_exception(env, &exception) == napi_ok) napi_fatal_exception(env, exception);
+  }
+}
+
+static void nl_on_readable(uv_poll_t *handle, int status, int events) {
+  nl_watch *w = (nl_watch *)handle->data;
+  if (w->closing) return;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value buffers;
+  napi_create_array(env, &buffers);
+  uint32_t count = 0;
+  bool overflow = false;
+  const char *error = NULL;
+  for (int i = 0; i < NL_MAX_READS; i++) {
+    ssize_t n = recv(w->fd, w->buf, NL_BUF_SIZE, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
+      // Reported once, then the queue (what was not dropped) reads on.
+      if (errno == ENOBUFS) {
+        overflow = true;
+        continue;
+      }
+      error = errno_name(errno);
+      break;
+    }
+    napi_value b;
+    void *data;
+    if (napi_create_buffer_copy(env, (size_t)n, w->buf, &data, &b) != napi_ok) break;
+    napi_set_element(env, buffers, count++, b);
+  }
+  // A pending socket error (ENOBUFS) raises POLLERR, which libuv reports as UV_EBADF and stops
+  // polling for; recv() above has read and cleared the error, so polling starts again.
+  if (status < 0 && error == NULL) uv_poll_start(&w->poll, UV_READABLE, nl_on_readable);
+  if (count > 0 || overflow || error != NULL) nl_deliver(w, error != NULL ? error : overflow ? "ENOBUFS" : NULL, buffers);
+  napi_close_handle_scope(env, scope);
+}
+
+static napi_value nl_close(napi_env env, napi_callback_info info) {
+  void *data;
+  NAPI_OK(napi_get_cb_info(env, info, NULL, NULL, NULL, &data));
+  nl_stop((nl_watch *)data);
+  return NULL;
+}
+
+// Called when the environment shuts down (a worker ends) with the watch still open.
+static void nl_cleanup_hook(void *arg) {
+  nl_watch *w = (nl_watch *)arg;
+  if (!w->closing) {
+    w->closing = true;
+    uv_poll_stop(&w->poll);
+    uv_close((uv_handle_t *)&w->poll, nl_free);
+  }
+}
+
+static bool configure_netlink(int fd, napi_env env, napi_value groups, int rcvbuf, failure *f) {
+  if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) {
+    if (errno != EPERM) return fail(f, "setsockopt(SO_RCVBUFFORCE)");
+    if (!set_int_opt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, "setsockopt(SO_RCVBUF)", f)) return false;
+  }
+  struct sockaddr_nl addr;
+  memset(&addr, 0, sizeof addr);
+  addr.nl_family = AF_NETLINK;
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) return fail(f, "bind");
+  uint32_t n = 0;
+  napi_get_array_length(env, groups, &n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    int32_t group = 0;
+    if (napi_get_element(env, groups, i, &v) != napi_ok || napi_get_value_int32(env, v, &group) != napi_ok)
+      continue;  // checked by the caller
+    if (!set_int_opt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, group, "setsockopt(NETLINK_ADD_MEMBERSHIP)", f))
+      return false;
+  }
+  return true;
+}
+
+static napi_value watch_netlink(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], opts;
+  char netns[4096];
+  bool has_netns = false, is_array = false;
+  int64_t rcvbuf = 0;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "watchNetlink(groups, opts, onData)");
+    return NULL;
+  }
+  NAPI_OK(napi_is_array(env, argv[0], &is_array));
+  uint32_t ngroups = 0;
+  if (is_array) NAPI_OK(napi_get_array_length(env, argv[0], &ngroups));
+  for (uint32_t i = 0; is_array && i < ngroups; i++) {
+    napi_value v;
+    int64_t g;
+    NAPI_OK(napi_get_element(env, argv[0], i, &v));
+    if (!get_uint(env, v, "netlink group", 1023, &g)) return NULL;
+  }
+  if (!is_array) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "groups must be an array of RTNLGRP_* numbers");
+    return NULL;
+  }
+  if (!get_opts(env, argv[1], &opts)) return NULL;
+  if (!get_opt_string(env, opts, "netns", netns, sizeof netns, &has_netns)) return NULL;
+  if (!get_opt_uint(env, opts, "recvBufferSize", 0, 0x7fffffff, &rcvbuf)) return NULL;
+  napi_valuetype cbtype;
+  NAPI_OK(napi_typeof(env, argv[2], &cbtype));
+  if (cbtype != napi_function) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "onData must be a function");
+    return NULL;
+  }
+
+  failure f = {0, NULL};
+  char subject[sizeof netns + 64];
+  snprintf(subject, sizeof subject, "rtnetlink socket%s%s", has_netns ? " in network namespace " : "",
+           has_netns ? netns : "");
+  int fd = socket_in_netns_of(has_netns ? netns : NULL, AF_NETLINK,
+                              SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE, &f);
+  if (fd < 0) {
+    throw_failure(env, &f, subject, NULL);
+    return NULL;
+  }
+  if (!configure_netlink(fd, env, argv[0], (int)rcvbuf, &f)) {
+    close(fd);
+    throw_failure(env, &f, subject, NULL);
+    return NULL;
+  }
+  uv_loop_t *loop;
+  nl_watch *w = calloc(1, sizeof *w);
+  unsigned char *buf = malloc(NL_BUF_SIZE);
+  if (w == NULL || buf == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok ||
+      uv_poll_init(loop, &w->poll, fd) != 0) {
+    free(w);
+    free(buf);
+    close(fd);
+    napi_throw_error(env, NULL, "rackstrap_net: cannot set up polling of the rtnetlink socket");
+    return NULL;
+  }
+  w->fd = fd;
+  w->env = env;
+  w->buf = buf;
+  w->poll.data = w;
+  napi_value result, resource_name, close_fn, fd_value;
+  NAPI_OK(napi_create_object(env, &result));
+  NAPI_OK(napi_create_string_utf8(env, "rackstrap:netlink", NAPI_AUTO_LENGTH, &resource_name));
+  NAPI_OK(napi_async_init(env, result, resource_name, &w->context));
+  NAPI_OK(napi_create_reference(env, argv[2], 1, &w->callback));
+  NAPI_OK(napi_create_reference(env, result, 1, &w->resource));
+  NAPI_OK(napi_create_function(env, "close", NAPI_AUTO_LENGTH, nl_close, w, &close_fn));
+  NAPI_OK(napi_create_int32(env, fd, &fd_value));
+  NAPI_OK(napi_set_named_property(env, result, "close", close_fn));
+  NAPI_OK(napi_set_named_property(env, result, "fd", fd_value));
+  napi_add_env_cleanup_hook(env, nl_cleanup_hook, w);
+  uv_poll_start(&w->poll, UV_READABLE, nl_on_readable);
+  return result;
+}
+
+// ---- peerCredentials(fd) → { pid, uid, gid } -------------------------------------------------
+
+// Who is on the other end of a connected unix socket (SO_PEERCRED): the control socket serves
+// root only, whatever the file's mode says.
+static napi_value peer_credentials(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t fd;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "peerCredentials(fd)");
+    return NULL;
+  }
+  if (!get_uint(env, argv[0], "fd", 0x7fffffff, &fd)) return NULL;
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt((int)fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+    failure f = {0, NULL};
+    fail(&f, "getsockopt(SO_PEERCRED)");
+    throw_failure(env, &f, "unix socket", NULL);
+    return NULL;
+  }
+  napi_value result, pid, uid, gid;
+  NAPI_OK(napi_create_object(env, &result));
+  NAPI_OK(napi_create_int32(env, cred.pid, &pid));
+  NAPI_OK(napi_create_uint32(env, cred.uid, &uid));
+  NAPI_OK(napi_create_uint32(env, cred.gid, &gid));
+  NAPI_OK(napi_set_named_property(env, result, "pid", pid));
+  NAPI_OK(napi_set_named_property(env, result, "uid", uid));
+  NAPI_OK(napi_set_named_property(env, result, "gid", gid));
+  return result;
+}
+
 // ---- module -----------------------------------------------------------------------------------
 
 NAPI_MODULE_INIT() {
@@ -435,6 +690,8 @@ NAPI_MODULE_INIT() {
       {"openUdpSocket", NULL, open_udp_socket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setArpEntry", NULL, set_arp_entry, NULL, NULL, NULL, napi_enumerable, NULL},
       {"interfaceInfo", NULL, interface_info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watchNetlink", NULL, watch_netlink, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"peerCredentials", NULL, peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;

@@ -1,6 +1,7 @@
 // Loads rackstrap's native addon (native/rackstrap_net.c), which node-gyp builds into
 // build/Release/ when `npm install`/`npm ci` runs in the project (binding.gyp is at its root).
-// Only src/net/interface-socket.ts uses it; everything else goes through that module.
+// src/net/interface-socket.ts (UDP sockets), src/net/kernel-watch.ts (rtnetlink) and
+// src/control/ (peer credentials) use it; everything else goes through those modules.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,11 +26,36 @@ export interface NativeInterfaceInfo {
   hardwareType: number;
 }
 
+export interface NativeNetlinkOptions extends NativeNetnsOptions {
+  /** SO_RCVBUFFORCE (root), else SO_RCVBUF capped by net.core.rmem_max. */
+  recvBufferSize?: number;
+}
+
+/** An open rtnetlink subscription; `close()` stops polling and closes the fd. */
+export interface NativeNetlinkWatch {
+  readonly fd: number;
+  close(): void;
+}
+
+/** Every datagram queued at one wake-up, or the errno name recv() failed with (ENOBUFS: the
+ *  kernel dropped messages because the receive buffer was full). */
+export type NativeNetlinkCallback = (error: string | null, datagrams: Buffer[]) => void;
+
+export interface NativePeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
 /** The addon's exports. Errors thrown by them carry code (errno name), errno, syscall, ifname. */
 export interface NativeNet {
   openUdpSocket(ifname: string, port: number, opts?: NativeUdpOptions): number;
   setArpEntry(ifname: string, ip: string, mac: string, opts?: NativeNetnsOptions): void;
   interfaceInfo(ifname: string, opts?: NativeNetnsOptions): NativeInterfaceInfo;
+  /** A NETLINK_ROUTE socket joined to `groups` (RTNLGRP_* numbers), polled on Node's loop. */
+  watchNetlink(groups: readonly number[], opts: NativeNetlinkOptions, onData: NativeNetlinkCallback): NativeNetlinkWatch;
+  /** SO_PEERCRED of a connected unix socket. */
+  peerCredentials(fd: number): NativePeerCredentials;
 }
 
 const ADDON_FILE = path.join('build', 'Release', 'rackstrap_net.node');

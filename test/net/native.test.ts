@@ -34,3 +34,24 @@ t.test('a broken addon file is a RackstrapError with the loader cause', async (t
   writeFileSync(path.join(root, 'build', 'Release', 'rackstrap_net.node'), 'not an ELF file');
   t.throws(() => loadAddonFrom(root), { code: 'RS_NATIVE', message: /cannot load the native socket addon .*rebuild it/ });
 });
+
+t.test('peerCredentials reads who is at the other end of a unix socket', async (t) => {
+  const { createServer, connect } = await import('node:net');
+  const dir = t.testdir({});
+  const file = path.join(dir, 's.sock');
+  const native = loadNative();
+  const seen = new Promise<{ pid: number; uid: number; gid: number }>((resolve) => {
+    const server = createServer((conn) => {
+      const fd = (conn as unknown as { _handle: { fd: number } })._handle.fd;
+      resolve(native.peerCredentials(fd));
+      conn.end();
+      server.close();
+    });
+    server.listen(file, () => connect(file).on('data', () => undefined));
+  });
+  const cred = await seen;
+  t.equal(cred.pid, process.pid, 'our own pid (client and server in one process)');
+  t.equal(cred.uid, process.getuid?.());
+  t.equal(cred.gid, process.getgid?.());
+  t.throws(() => native.peerCredentials(0x7ffffff0), { code: 'EBADF', message: /getsockopt\(SO_PEERCRED\) failed/ });
+});
