@@ -37,7 +37,10 @@ t.test('a broken addon file is a RackstrapError with the loader cause', async (t
 
 t.test('peerCredentials reads who is at the other end of a unix socket', async (t) => {
   const { createServer, connect } = await import('node:net');
-  const dir = t.testdir({});
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(path.join(tmpdir(), 'qo-peer-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 's.sock');
   const native = loadNative();
   const seen = new Promise<{ pid: number; uid: number; gid: number }>((resolve) => {
