@@ -78,7 +78,7 @@ export class LeaseTable {
    * searching on from where the last search in this range stopped, so a mostly free pool costs
    * one probe per allocation. undefined when the range is full.
    */
-  findFree(range: AddressRange, now: number, reserved: ReadonlyMap<number, unknown>): number | undefined {
+  findFree(range: AddressRange, now: number, reserved: ReadonlyMap<number, unknown>, accept?: (address: number) => boolean): number | undefined {
     const key = `${range.start}-${range.end}`;
     const size = range.end - range.start + 1;
     let a = this.#cursor.get(key) ?? range.start;
@@ -87,6 +87,7 @@ export class LeaseTable {
       const l = this.#byAddress.get(a);
       if (l !== undefined && l.expires > now) continue;
       if (this.quarantinedUntil(a, now) !== undefined) continue;
+      if (accept !== undefined && !accept(a)) continue;
       this.#cursor.set(key, a >= range.end ? range.start : a + 1);
       return a;
     }

@@ -60,6 +60,13 @@ export interface RespondContext {
   readonly policy: Policy;
   /** Every address of every served interface: option 54 naming one of them means "this server". */
   readonly ownAddresses: ReadonlySet<string>;
+  /**
+   * Server pairs (src/sync): may `address` of a pool or bootstrap range go to `client` now? While
+   * a server does not hear its partner it gives out only its own half of each range.
+   */
+  readonly mayAllocate?: (address: number, client: string) => boolean;
+  /** Server pairs: the service address, option 54 wherever it is one of the ingress addresses. */
+  readonly serviceAddress?: string;
 }
 
 // ---- outputs --------------------------------------------------------------------------------
@@ -219,6 +226,8 @@ class Exchange {
 
   /** Our address as the client should see it (option 54) on `subnet`. */
   serverId(subnet: SubnetConfig | undefined): string | undefined {
+    const service = this.ctx.serviceAddress;
+    if (service !== undefined && this.ingress.addresses.some((a) => a.text === service)) return service;
     const on = subnet && this.ingress.addresses.find((a) => ((a.address & subnet.mask) >>> 0) === subnet.network);
     return on?.text ?? this.ingress.addresses[0]?.text;
   }
@@ -357,16 +366,18 @@ function rangeFor(client: Client, s: SubnetConfig): AddressRange | undefined {
 function allocate(x: Exchange, range: AddressRange): number | undefined {
   const { leases, config, now } = x.ctx;
   const key = x.client.key;
-  const usable = (a: number): boolean => inRange(range, a) && !config.reservedBy.has(a) && leases.isAvailable(a, key, now);
+  const guard = x.ctx.mayAllocate;
+  const usable = (a: number): boolean => inRange(range, a) && !config.reservedBy.has(a) && leases.isAvailable(a, key, now) && (guard === undefined || guard(a, key));
   const mine = leases.ofClient(key);
   if (mine !== undefined && usable(mine.address)) return mine.address;
   const want = x.req.options.get(OPTION.REQUESTED_ADDRESS);
   const wanted = want === undefined ? undefined : tryNumber(want);
   if (wanted !== undefined && usable(wanted)) return wanted;
-  const free = leases.findFree(range, now, config.reservedBy);
+  const free = leases.findFree(range, now, config.reservedBy, guard === undefined ? undefined : (a) => guard(a, key));
   if (free !== undefined) return free;
   // Full: an unanswered offer is only a promise, and the offer op below takes it over.
-  return leases.oldestOffer(range, now)?.address;
+  const oldest = leases.oldestOffer(range, now)?.address;
+  return oldest !== undefined && (guard === undefined || guard(oldest, key)) ? oldest : undefined;
 }
 
 // ---- the message types ----------------------------------------------------------------------
@@ -470,6 +481,9 @@ function onRequest(x: Exchange): Decision {
   if (until !== undefined) return nak(x, serverId, 'declined', `${addrText} was declined and is quarantined until ${new Date(until).toISOString()}`);
   const other = leases.heldByOther(address, c.key, now);
   if (other) return nak(x, serverId, 'address-in-use', `${addrText} is ${other.state === 'bound' ? 'leased' : 'offered'} to ${other.label}`);
+  if (x.ctx.mayAllocate !== undefined && !x.ctx.mayAllocate(address, c.key)) {
+    return nak(x, serverId, 'partner-down-range', `${addrText} is not this server's to give while it does not hear its partner`);
+  }
   const lease = c.kind === 'topology' ? x.ctx.policy.bootstrapLeaseS : subnet.leaseTime;
   return ack(x, state, address, subnet, lease, serverId, c.kind === 'topology' ? c.topology.filer : undefined);
 }

@@ -11,6 +11,8 @@ import { toNumber } from './address.js';
 import { describeConfig, type ServerConfig } from './config.js';
 import { loadServerConfig } from './load-config.js';
 import { LeaseStore } from './leases.js';
+import { isDurable, type LeaseOp } from './lease-table.js';
+import type { PairHooks } from './pair-hooks.js';
 import { createLogger, RateLimitedCounter, type Logger } from './logger.js';
 import { warmUp } from './warm-up.js';
 import { nextShedding, readUdpBacklog } from './backlog.js';
@@ -37,6 +39,8 @@ export interface ServeOptions {
   write?: (text: string) => void;
   /** UDP port (default 67; tests may use another). */
   port?: number;
+  /** Set when this server is one of a pair (src/sync). */
+  pair?: PairHooks;
 }
 
 /** IPv4 addresses and MTU of an interface in this process's network namespace. */
@@ -92,7 +96,7 @@ export class DhcpServer {
   #backlogTimer: NodeJS.Timeout | undefined;
   #shedding = false;
   readonly #shed: RateLimitedCounter;
-  readonly stats = { received: 0, replied: 0, ignored: 0, malformed: 0, shed: 0, logFailures: 0, sendFailures: 0 };
+  readonly stats = { received: 0, replied: 0, ignored: 0, malformed: 0, shed: 0, logFailures: 0, sendFailures: 0, notAnswering: 0 };
 
   private constructor(opts: ServeOptions, log: Logger, config: ServerConfig, store: LeaseStore) {
     this.#opts = opts;
@@ -176,6 +180,12 @@ export class DhcpServer {
     return [...this.#served.values()].map((s) => ({ name: s.ingress.ifname, addresses: s.ingress.addresses.map((a) => `${a.text}/${a.prefixLength}`), mtu: s.ingress.mtu }));
   }
 
+  /** Re-reads the served interfaces' addresses (a pair's service address came or went). */
+  refreshInterfaces(): void {
+    for (const s of this.#served.values()) s.ingress = readIngress(s.ingress.ifname);
+    this.#refreshOwnAddresses();
+  }
+
   #refreshOwnAddresses(): void {
     this.#own = new Set([...this.#served.values()].flatMap((s) => s.ingress.addresses.map((a) => a.text)));
   }
@@ -185,6 +195,11 @@ export class DhcpServer {
     const served = this.#served.get(rinfo.ifname);
     if (!served) return;
     this.stats.received++;
+    const pair = this.#opts.pair;
+    if (pair !== undefined && !pair.answering()) {
+      this.stats.notAnswering++;
+      return;
+    }
     let req;
     try {
       req = decodeMessage(buf);
@@ -207,7 +222,7 @@ export class DhcpServer {
     const now = Date.now();
     let decision;
     try {
-      decision = respond(req, served.ingress, { config: this.#config, leases: this.#store.table, now, policy: this.#policy, ownAddresses: this.#own });
+      decision = respond(req, served.ingress, { config: this.#config, leases: this.#store.table, now, policy: this.#policy, ownAddresses: this.#own, mayAllocate: pair?.guard(), serviceAddress: pair?.serviceAddress() });
     } catch (err) {
       // A bug, not a bad packet: say so loudly, keep serving everyone else.
       this.#log.log('error', 'internal-error', { interface: rinfo.ifname, xid: req.xid, error: err instanceof Error ? err.stack : String(err) });
@@ -218,7 +233,7 @@ export class DhcpServer {
     if (!reply) this.stats.ignored++;
     this.#inflight++;
     // fsync before the ACK (issue 3): a reply that depends on a lease leaves once it is on disk.
-    const durable = this.#store.commit(decision.ops, now, (err) => {
+    const durable = this.#commit(decision.ops, now, (err) => {
       if (err) {
         this.#logFailure(err, reply);
         this.#settle();
@@ -230,6 +245,23 @@ export class DhcpServer {
     else this.#settle();
   }
 
+  /** The store's commit, joined with the partner's acknowledgment when this server is one of a pair. */
+  #commit(ops: readonly LeaseOp[], now: number, done: (err?: Error) => void): boolean {
+    const pair = this.#opts.pair;
+    if (pair === undefined) return this.#store.commit(ops, now, done);
+    const durable = ops.filter(isDurable);
+    if (durable.length === 0) return this.#store.commit(ops, now);
+    let waiting = 2;
+    let failure: Error | undefined;
+    const one = (err?: Error): void => {
+      failure ??= err;
+      if (--waiting === 0) done(failure);
+    };
+    this.#store.commit(ops, now, one);
+    pair.replicate(durable, now, one);
+    return true;
+  }
+
   /** One exchange finished (sent, failed or nothing to send). */
   #settle(): void {
     if (--this.#inflight === 0) for (const f of this.#drained.splice(0)) f();
@@ -237,7 +269,7 @@ export class DhcpServer {
 
   #logFailure(err: Error, reply: Reply | undefined): void {
     this.stats.logFailures++;
-    this.#log.log('error', 'lease-log-failed', { error: err.message, replyNotSent: reply ? { address: reply.message.yiaddr, xid: reply.message.xid } : undefined });
+    this.#log.log('error', err instanceof RackstrapError && err.code === 'RS_SYNC' ? 'sync-failed' : 'lease-log-failed', { error: err.message, replyNotSent: reply ? { address: reply.message.yiaddr, xid: reply.message.xid } : undefined });
   }
 
   #send(served: Served, reply: Reply): void {
@@ -273,8 +305,7 @@ export class DhcpServer {
 
   async #reload(): Promise<boolean> {
     if (this.#stopping) return false;
-    for (const s of this.#served.values()) s.ingress = readIngress(s.ingress.ifname);
-    this.#refreshOwnAddresses();
+    this.refreshInterfaces();
     try {
       const { config, warnings } = await loadServerConfig(this.#opts.configFile);
       for (const w of warnings) this.#log.log('warn', 'config-warning', { problem: w });
