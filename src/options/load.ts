@@ -2,11 +2,11 @@
 // with file:line:col. Three stages, each reporting all it finds: YAML syntax, the zod shape
 // (schema.ts), then normalization and the cross-field rules (rules/). Positions come from the YAML
 // document itself (parseDocument + LineCounter), so a rule only names a path.
-import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { core as zcore } from 'zod';
-import { ConfigError, RackstrapError, type Problem } from '../errors.js';
+import { ConfigError, type Problem } from '../errors.js';
+import { readLimited } from '../input/read-limited.js';
 import { ClusterDescription } from './schema.js';
 import { normalizeDescription, type ResolvedFiler } from './normalize.js';
 import { checkCluster } from './rules/index.js';
@@ -26,20 +26,18 @@ export interface LoadedCluster {
   keyFile: string | undefined;
 }
 
+/**
+ * Largest cluster description read. The largest cluster the wire format can describe (64 filers
+ * with 252 virtual servers each, two addresses per server) is about 2 MB of YAML; 16 MiB leaves
+ * room for comments and templates and keeps a hostile file's cost bounded (YAML's document model
+ * takes roughly 40 times the text in memory).
+ */
+export const MAX_DESCRIPTION_BYTES = 16 * 2 ** 20;
+
 /** Reads and validates a cluster description file. Throws ConfigError (all problems) or RackstrapError (unreadable). */
 export async function loadClusterFile(file: string): Promise<LoadedCluster> {
-  let text: string;
-  try {
-    const st = await stat(file);
-    if (st.isDirectory()) throw new RackstrapError('RS_FILE', `${file}: is a directory, not a cluster description`);
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if (e instanceof RackstrapError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    throw new RackstrapError('RS_FILE', `${file}: cannot read cluster description: ${why}`, { cause: e });
-  }
-  return loadClusterText(text, file);
+  const bytes = await readLimited(file, { maxBytes: MAX_DESCRIPTION_BYTES, what: 'cluster description' });
+  return loadClusterText(bytes.toString('utf8'), file);
 }
 
 /** Validates description text; `fileName` is used in problems and to resolve cluster.keyFile. */
