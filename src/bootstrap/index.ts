@@ -6,7 +6,7 @@ export {
   loadAgentConfig, loadAgentLocations, AgentConfig, AgentConfigFile, AGENT_DEFAULTS, DEFAULT_CONFIG_FILE, DEFAULT_CACHE_DIR, ENV_NAMES, FLAG_NAMES, CONFIG_ENV,
   type ConfigSources, type LoadedAgentConfig, type TextSettings,
 } from './agent-config.js';
-export { resolveAgentSettings, readKeyFile, featuresOff, KeyFileError, type AgentSettings } from './settings.js';
+export { resolveAgentSettings, featuresOff, type AgentSettings } from './settings.js';
 export { makeAgentLog, silentAgentLog, type AgentLog, type AgentLogLevel } from './agent-log.js';
 export { readStatus, writeStatus, statusPath, isProcessAlive, AgentStatus, AgentMode, STATUS_FILE, StatusError } from './status.js';
 export { renderStatus, renderStackTree } from './status-render.js';

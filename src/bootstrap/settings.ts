@@ -1,12 +1,10 @@
 // The agent's configuration made concrete for this host: the NIC map and base MAC (configured or
 // derived), the cluster key read from its file (the whole file is the key, as the generator and
 // the server read it), the feature switches resolved. Only the key's fingerprint leaves here.
-import { readFile } from 'node:fs/promises';
 import { fingerprintKey } from '../cache/fingerprint-key.js';
-import { RackstrapError } from '../errors.js';
+import { keyId, readKeyFile } from '../cluster-key/key-file.js';
 import { FEATURE_NAMES, resolveFeatures, type Feature, type Features } from '../net/features.js';
 import type { Runner } from '../net/runner.js';
-import { MIN_KEY_BYTES } from '../options/wire/constants.js';
 import type { AgentConfig } from './agent-config.js';
 import { resolveNicIdentity } from './nic-discovery.js';
 
@@ -29,24 +27,6 @@ export interface AgentSettings {
   features: Features;
   /** Where the NIC map and base MAC came from (logged at start). */
   derived: { nics: boolean; baseMac: boolean };
-}
-
-export class KeyFileError extends RackstrapError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('RS_KEY', message, options);
-  }
-}
-
-export async function readKeyFile(file: string): Promise<Buffer> {
-  let key: Buffer;
-  try {
-    key = await readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new KeyFileError(`${file}: cannot read the cluster key: ${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message}`, { cause: e });
-  }
-  if (key.length < MIN_KEY_BYTES) throw new KeyFileError(`${file}: the cluster key is ${key.length} bytes; at least ${MIN_KEY_BYTES} are required`);
-  return key;
 }
 
 export async function resolveAgentSettings(config: AgentConfig, runner: Runner): Promise<AgentSettings> {

@@ -2,8 +2,8 @@
 // thread (config-worker.ts) by default: a large description takes seconds to validate, and the
 // server must go on answering meanwhile (SIGHUP), and not keep the loader's garbage in its RSS.
 
-import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
+import { readDescriptionKey } from '../cluster-key/key-file.js';
 import { ConfigError, RackstrapError, formatProblem } from '../errors.js';
 import { loadClusterFile } from '../options/load.js';
 import { buildServerConfig, type ServerConfig, type TopologyEntry } from './config.js';
@@ -20,15 +20,8 @@ export interface LoadedConfig {
 /** Reads the description and the key it names, and builds the tables, in this thread. */
 export async function loadServerConfigInline(file: string): Promise<LoadedConfig> {
   const loaded = await loadClusterFile(file);
-  let key: Buffer | undefined;
-  if (loaded.keyFile !== undefined) {
-    try {
-      // The key file's bytes as they are (no trimming): the agent reads the same bytes.
-      key = await readFile(loaded.keyFile);
-    } catch (err) {
-      throw new RackstrapError('RS_KEY', `${file}: cannot read the cluster key ${loaded.keyFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-    }
-  }
+  // The key file's bytes as they are (no trimming), read as the generator and the agent read it.
+  const key = await readDescriptionKey(loaded);
   return { config: buildServerConfig(loaded, key ? { key } : {}), warnings: loaded.warnings.map(formatProblem) };
 }
 
@@ -42,12 +35,30 @@ function revive(loaded: LoadedConfig): LoadedConfig {
   return { ...loaded, config: { ...loaded.config, topologies } };
 }
 
+/**
+ * Longest a load may take before it is given up (the worker is stopped and the load refused):
+ * every file it reads is size-capped, so this only fires on something like a hung file system,
+ * and then the next reload must not queue behind it forever. The largest description takes
+ * seconds.
+ */
+export const LOAD_TIMEOUT_MS = 120_000;
+
 /** The same as loadServerConfigInline, in a worker thread. Throws what it would throw (ConfigError with its problems, RackstrapError with its code). */
-export function loadServerConfig(file: string): Promise<LoadedConfig> {
+export function loadServerConfig(file: string, opts: { timeoutMs?: number } = {}): Promise<LoadedConfig> {
+  const timeoutMs = opts.timeoutMs ?? LOAD_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./config-worker.js', import.meta.url), { workerData: { file } });
     let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      reject(new RackstrapError('RS_SERVE_CONFIG', `${file}: loading the description took longer than ${Math.round(timeoutMs / 1000)} s; given up`));
+      void worker.terminate();
+    }, timeoutMs);
+    timer.unref();
+    worker.once('exit', () => clearTimeout(timer));
     worker.once('message', (reply: WorkerReply) => {
+      if (settled) return;
       settled = true;
       if (reply.ok) resolve({ ...revive(reply.loaded), loadMs: reply.ms });
       else if (reply.error.problems) reject(new ConfigError(reply.error.problems));

@@ -5,7 +5,7 @@
 // unreadable key or a topology a server would not deliver intact writes nothing.
 import { UsageError } from '../../errors.js';
 import { buildGenModel, generateAll, generateTarget, isTarget, TARGETS, writeOutputs, type OutputFile } from '../../generate/index.js';
-import { readClusterKey } from '../../generate/cluster-key.js';
+import { readDescriptionKey } from '../../cluster-key/key-file.js';
 import type { GenOptions } from '../commands/gen.js';
 import { loadOrReport } from './validate.js';
 import type { Io } from '../main.js';
@@ -14,7 +14,7 @@ export async function run(io: Io, target: string, file: string, opts: GenOptions
   if (target !== 'all' && !isTarget(target)) throw new UsageError(`unknown target "${target}" (${TARGETS.join(', ')}, all)`);
   if (target === 'all' && opts.out === undefined) throw new UsageError('gen all writes several files: give --out DIR');
   const loaded = await loadOrReport(file, io);
-  const key = await readClusterKey(loaded);
+  const key = await readDescriptionKey(loaded);
   const model = buildGenModel(loaded, key === undefined ? {} : { key });
   const files: OutputFile[] = target === 'all' ? generateAll(model) : generateTarget(model, target as (typeof TARGETS)[number]);
   const servesDhcp = target === 'all' || target === 'dhcpd' || target === 'kea' || target === 'dnsmasq';

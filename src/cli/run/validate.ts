@@ -1,5 +1,6 @@
 // rackstrap validate FILE (definition: ../commands/validate.ts): every rule on a cluster description. Problems go to stderr as
 // `file:line:col field: rule`, one per line, in file order; exit 1 when any is an error.
+import { keyId, readDescriptionKey } from '../../cluster-key/key-file.js';
 import { ConfigError, formatProblem, type Problem } from '../../errors.js';
 import { loadClusterFile, type LoadedCluster } from '../../options/load.js';
 import { reservationsOf } from '../../options/resolve.js';
@@ -37,6 +38,10 @@ export async function run(io: Io, file: string): Promise<void> {
   const loaded = await loadOrReport(file, io);
   const ids = reservationsOf(loaded).length;
   const vservers = Object.keys(loaded.description.vservers).length;
+  // The key is checked as gen and serve will read it: a description whose key file is missing
+  // or the wrong size is not ready to use.
+  const key = await readDescriptionKey(loaded);
+  const signed = key === undefined ? '' : `, signed with key ${keyId(key)}`;
   const warn = loaded.warnings.length ? `, ${plural(loaded.warnings.length, 'warning')}` : '';
-  io.out(`${file}: ok (${plural(loaded.filers.size, 'filer')}, ${plural(vservers, 'virtual server')}, ${plural(ids, 'identifier')}${warn})`);
+  io.out(`${file}: ok (${plural(loaded.filers.size, 'filer')}, ${plural(vservers, 'virtual server')}, ${plural(ids, 'identifier')}${signed}${warn})`);
 }
