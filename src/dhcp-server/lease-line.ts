@@ -11,7 +11,7 @@ export const LEASE_LOG_FORMAT = 'rackstrap-leases/1';
 
 export type LeaseRecord =
   | { op: 'header'; format: string; at: number }
-  | { op: 'bind'; address: string; client: string; label: string; hw: string; expires: number; at: number }
+  | { op: 'bind'; address: string; client: string; label: string; hw: string; expires: number; at: number; relay?: string }
   | { op: 'release'; address: string; client: string; at: number }
   | { op: 'decline'; address: string; client: string; until: number; at: number };
 
@@ -50,7 +50,8 @@ const q = JSON.stringify;
 /** The record as JSON. `bind` is written by hand: it is one per ACK, and this is several times faster than JSON.stringify of the object. */
 function recordJson(r: LeaseRecord): string {
   if (r.op === 'bind') {
-    return `{"op":"bind","address":"${r.address}","client":${q(r.client)},"label":${q(r.label)},"hw":${q(r.hw)},"expires":${r.expires},"at":${r.at}}`;
+    const relay = r.relay === undefined ? '' : `,"relay":"${r.relay}"`;
+    return `{"op":"bind","address":"${r.address}","client":${q(r.client)},"label":${q(r.label)},"hw":${q(r.hw)},"expires":${r.expires},"at":${r.at}${relay}}`;
   }
   return JSON.stringify(r);
 }
@@ -83,8 +84,11 @@ export function parseLine(line: string): ParsedLine {
       if (isString(r.format) && isTime(r.at)) return { ok: true, record: { op: 'header', format: r.format, at: r.at } };
       break;
     case 'bind':
-      if (isAddress(r.address) && isString(r.client) && isString(r.label) && isString(r.hw) && isTime(r.expires) && isTime(r.at)) {
-        return { ok: true, record: { op: 'bind', address: r.address, client: r.client, label: r.label, hw: r.hw, expires: r.expires, at: r.at } };
+      // `relay` came later: a line without it is a client on a served link.
+      if (isAddress(r.address) && isString(r.client) && isString(r.label) && isString(r.hw) && isTime(r.expires) && isTime(r.at) && (r.relay === undefined || isAddress(r.relay))) {
+        const record: LeaseRecord = { op: 'bind', address: r.address, client: r.client, label: r.label, hw: r.hw, expires: r.expires, at: r.at };
+        if (r.relay !== undefined) record.relay = r.relay as string;
+        return { ok: true, record };
       }
       break;
     case 'release':
@@ -102,8 +106,11 @@ export function parseLine(line: string): ParsedLine {
 /** The record a durable lease operation is written as. */
 export function recordOf(op: DurableOp, at: number, addressText: (n: number) => string): LeaseRecord {
   switch (op.op) {
-    case 'bind':
-      return { op: 'bind', address: addressText(op.address), client: op.client, label: op.label, hw: op.hw, expires: op.expires, at };
+    case 'bind': {
+      const record: LeaseRecord = { op: 'bind', address: addressText(op.address), client: op.client, label: op.label, hw: op.hw, expires: op.expires, at };
+      if (op.relay !== undefined) record.relay = op.relay;
+      return record;
+    }
     case 'release':
       return { op: 'release', address: addressText(op.address), client: op.client, at };
     case 'decline':
@@ -116,8 +123,11 @@ export function opOf(record: LeaseRecord): DurableOp | undefined {
   switch (record.op) {
     case 'header':
       return undefined;
-    case 'bind':
-      return { op: 'bind', address: toNumber(record.address), client: record.client, label: record.label, hw: record.hw, expires: record.expires };
+    case 'bind': {
+      const op: DurableOp = { op: 'bind', address: toNumber(record.address), client: record.client, label: record.label, hw: record.hw, expires: record.expires };
+      if (record.relay !== undefined) op.relay = record.relay;
+      return op;
+    }
     case 'release':
       return { op: 'release', address: toNumber(record.address), client: record.client };
     case 'decline':

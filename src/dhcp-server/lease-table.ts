@@ -18,6 +18,8 @@ export interface Lease {
   readonly label: string;
   /** chaddr, colon hex. */
   readonly hw: string;
+  /** giaddr of the relay the client was served through; absent for a client on a served link. */
+  readonly relay?: string;
 }
 
 /**
@@ -27,9 +29,9 @@ export interface Lease {
  * log is on disk.
  */
 export type LeaseOp =
-  | { op: 'offer'; address: number; client: string; until: number; label: string; hw: string }
+  | { op: 'offer'; address: number; client: string; until: number; label: string; hw: string; relay?: string }
   | { op: 'drop-offer'; client: string }
-  | { op: 'bind'; address: number; client: string; expires: number; label: string; hw: string }
+  | { op: 'bind'; address: number; client: string; expires: number; label: string; hw: string; relay?: string }
   | { op: 'release'; address: number; client: string }
   | { op: 'decline'; address: number; client: string; until: number };
 
@@ -37,6 +39,11 @@ export type DurableOp = Extract<LeaseOp, { op: 'bind' | 'release' | 'decline' }>
 
 export function isDurable(op: LeaseOp): op is DurableOp {
   return op.op === 'bind' || op.op === 'release' || op.op === 'decline';
+}
+
+/** The relay only when there is one: leases of clients on a served link carry no field for it. */
+function withRelay(lease: Lease, relay: string | undefined): Lease {
+  return relay === undefined ? lease : { ...lease, relay };
 }
 
 export class LeaseTable {
@@ -114,11 +121,11 @@ export class LeaseTable {
           if (current.expires < op.until) this.#put({ ...current, expires: op.until });
           return;
         }
-        this.#put({ address: op.address, client: op.client, state: 'offered', expires: op.until, label: op.label, hw: op.hw });
+        this.#put(withRelay({ address: op.address, client: op.client, state: 'offered', expires: op.until, label: op.label, hw: op.hw }, op.relay));
         return;
       }
       case 'bind':
-        this.#put({ address: op.address, client: op.client, state: 'bound', expires: op.expires, label: op.label, hw: op.hw });
+        this.#put(withRelay({ address: op.address, client: op.client, state: 'bound', expires: op.expires, label: op.label, hw: op.hw }, op.relay));
         return;
       case 'drop-offer': {
         const l = this.#byClient.get(op.client);

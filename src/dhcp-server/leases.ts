@@ -96,7 +96,9 @@ export class LeaseStore {
 export function snapshotOf(table: LeaseTable, now: number): LeaseRecord[] {
   const records: LeaseRecord[] = [{ op: 'header', format: LEASE_LOG_FORMAT, at: now }];
   for (const l of table.bound(now)) {
-    records.push({ op: 'bind', address: toText(l.address), client: l.client, label: l.label, hw: l.hw, expires: l.expires, at: now });
+    const bind: LeaseRecord = { op: 'bind', address: toText(l.address), client: l.client, label: l.label, hw: l.hw, expires: l.expires, at: now };
+    if (l.relay !== undefined) bind.relay = l.relay;
+    records.push(bind);
   }
   for (const [address, until] of table.quarantines(now)) records.push({ op: 'decline', address: toText(address), client: '', until, at: now });
   return records;

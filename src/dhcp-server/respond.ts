@@ -30,7 +30,7 @@ import {
 import { EncodeError } from '../errors.js';
 import { LIMITED_BROADCAST, ZERO, colonHexFast, inRange, toText, tryNumber, type AddressRange } from './address.js';
 import type { AddressReservation, ServerConfig, SubnetConfig, TopologyEntry } from './config.js';
-import type { LeaseOp, LeaseTable } from './lease-table.js';
+import type { Lease, LeaseOp, LeaseTable } from './lease-table.js';
 
 // ---- inputs ---------------------------------------------------------------------------------
 
@@ -67,7 +67,12 @@ export interface RespondContext {
   readonly mayAllocate?: (address: number, client: string) => boolean;
   /** Server pairs: the service address, option 54 wherever it is one of the ingress addresses. */
   readonly serviceAddress?: string;
+  /** Source address of the datagram: a relayed client's RELEASE comes straight from its leased address. */
+  readonly from?: string;
 }
+
+/** RFC 1542 §4.1.1: a BOOTREQUEST that went through more than 16 relays is discarded. */
+export const MAX_HOPS = 16;
 
 // ---- outputs --------------------------------------------------------------------------------
 
@@ -388,7 +393,7 @@ function onDiscover(x: Exchange): Decision {
   const offer = (address: number, subnet: SubnetConfig, lease: number, hostname: string | undefined, topology?: TopologyEntry): Decision => {
     const serverId = x.serverId(subnet);
     if (serverId === undefined) return x.ignore('warn', 'no-server-address', `${x.ingress.ifname} has no IPv4 address to answer from (option 54)`);
-    const ops: LeaseOp[] = [{ op: 'offer', address, client: c.key, until: now + policy.offerHoldS * 1000, label: c.label, hw: x.log.chaddr }];
+    const ops: LeaseOp[] = [withRelay(x, { op: 'offer', address, client: c.key, until: now + policy.offerHoldS * 1000, label: c.label, hw: x.log.chaddr })];
     const spec: ReplySpec = { type: MESSAGE_TYPE.OFFER, yiaddr: toText(address), ciaddr: ZERO, serverId, subnet, lease };
     if (hostname !== undefined) spec.hostname = hostname;
     if (topology !== undefined) spec.topology = topology;
@@ -398,8 +403,7 @@ function onDiscover(x: Exchange): Decision {
   if (c.kind === 'reserved') {
     const r = c.reservation;
     if (!x.subnets.includes(r.subnet)) return x.ignore('info', 'wrong-subnet', `reserved address ${r.addressText} is in ${r.subnet.prefix}, not on the network of ${x.where()}`);
-    const until = leases.quarantinedUntil(r.address, now);
-    if (until !== undefined) return x.ignore('warn', 'declined', `reserved address ${r.addressText} was declined (in use by another host) and is quarantined until ${new Date(until).toISOString()}`);
+    // No quarantine check: a reserved address is never quarantined (onDecline says why).
     const other = leases.heldByOther(r.address, c.key, now);
     if (other) return x.ignore('warn', 'address-in-use', `reserved address ${r.addressText} is leased to ${other.label} until ${new Date(other.expires).toISOString()}`);
     return offer(r.address, r.subnet, r.subnet.leaseTime, r.hostname);
@@ -454,8 +458,6 @@ function onRequest(x: Exchange): Decision {
     if (serverId === undefined) return x.ignore('warn', 'no-server-address', `${x.ingress.ifname} has no IPv4 address to answer from (option 54)`);
     if (!x.subnets.includes(r.subnet)) return nak(x, serverId, 'wrong-subnet', `${r.identifier} is served in ${r.subnet.prefix}, not on this network`);
     if (address !== r.address) return nak(x, serverId, 'wrong-address', `${r.identifier} is reserved ${r.addressText}, not ${addrText}`);
-    const until = leases.quarantinedUntil(address, now);
-    if (until !== undefined) return nak(x, serverId, 'declined', `${addrText} was declined and is quarantined until ${new Date(until).toISOString()}`);
     const other = leases.heldByOther(address, c.key, now);
     if (other) return nak(x, serverId, 'address-in-use', `${addrText} is leased to ${other.label}`);
     return ack(x, state, address, r.subnet, r.subnet.leaseTime, serverId, r.hostname);
@@ -490,7 +492,7 @@ function onRequest(x: Exchange): Decision {
 
 function ack(x: Exchange, state: RequestState, address: number, subnet: SubnetConfig, lease: number, serverId: string, hostname: string | undefined): Decision {
   const c = x.client;
-  const ops: LeaseOp[] = [{ op: 'bind', address, client: c.key, expires: x.now + lease * 1000, label: c.label, hw: x.log.chaddr }];
+  const ops: LeaseOp[] = [withRelay(x, { op: 'bind', address, client: c.key, expires: x.now + lease * 1000, label: c.label, hw: x.log.chaddr })];
   const spec: ReplySpec = { type: MESSAGE_TYPE.ACK, yiaddr: toText(address), ciaddr: x.req.ciaddr, serverId, subnet, lease };
   if (hostname !== undefined) spec.hostname = hostname;
   if (c.kind === 'topology') spec.topology = c.topology;
@@ -503,10 +505,39 @@ function forOtherServer(x: Exchange): boolean {
   return sid !== undefined && !x.ctx.ownAddresses.has(sid);
 }
 
-function holds(x: Exchange, address: number): boolean {
+/** The relay a request came through, on the lease op it causes (absent for a client on a served link). */
+function withRelay<T extends Extract<LeaseOp, { op: 'offer' | 'bind' }>>(x: Exchange, op: T): T {
+  return x.relayed ? { ...op, relay: x.req.giaddr } : op;
+}
+
+/**
+ * The live bound lease on `address` when this request comes from the client holding it: the
+ * same client key (identifier or hardware address), the same chaddr, and the same relay. A
+ * relayed client's RELEASE is unicast straight to the server (RFC 2131 §4.4.6), so it may also
+ * come without a relay, from the leased address itself. Anything else is someone else's packet:
+ * a client only gives up what it holds.
+ */
+function heldLease(x: Exchange, address: number, opts: { fromAddress?: boolean } = {}): Lease | undefined {
   const l = x.ctx.leases.at(address);
-  if (l !== undefined && l.client === x.client.key) return true;
-  return x.client.kind === 'reserved' && x.client.reservation.address === address;
+  if (l === undefined || l.state !== 'bound' || l.expires <= x.now) return undefined;
+  if (l.client !== x.client.key || l.hw !== x.log.chaddr) return undefined;
+  const giaddr = x.relayed ? x.req.giaddr : undefined;
+  if (l.relay === giaddr) return l;
+  return opts.fromAddress && l.relay !== undefined && !x.relayed && x.ctx.from === toText(address) ? l : undefined;
+}
+
+/** Why a DECLINE or RELEASE is not taken, for the log. */
+function notHeldWhy(x: Exchange, address: number, text: string): string {
+  const l = x.ctx.leases.at(address);
+  const live = l !== undefined && l.state === 'bound' && l.expires > x.now;
+  if (!live) {
+    return x.client.kind === 'reserved' && x.client.reservation.address === address
+      ? `${text} is reserved for ${x.client.label} but not leased here: nothing to give up`
+      : `${text} is not leased here`;
+  }
+  if (l.client !== x.client.key) return `${text} is leased to another client`;
+  if (l.hw !== x.log.chaddr) return `${text} is leased to this identifier on another hardware address`;
+  return `${text} is leased to this client through ${l.relay === undefined ? 'no relay' : `relay ${l.relay}`}, not ${x.relayed ? `relay ${x.req.giaddr}` : 'directly'}`;
 }
 
 function onDecline(x: Exchange): Decision {
@@ -515,7 +546,18 @@ function onDecline(x: Exchange): Decision {
   const address = text === undefined ? undefined : tryNumber(text);
   if (address === undefined) return x.ignore('debug', 'malformed-decline', 'DECLINE without option 50');
   x.log.address = text;
-  if (!holds(x, address)) return x.ignore('info', 'decline-not-held', `${text} is not leased to ${x.client.label} here`);
+  const held = heldLease(x, address);
+  if (held === undefined) return x.ignore('info', 'decline-not-held', notHeldWhy(x, address, text!));
+  if (x.client.kind === 'reserved') {
+    // A reserved address belongs to one client only: quarantine protects other clients from a
+    // conflicting address, and here there are none, so it would only lock the filer out of its
+    // own address. The lease is given up, the conflict is logged at error level, and the filer
+    // asks again (RFC 2131 §3.1.5: no sooner than 10 s) and declines again for as long as the
+    // other host is there: each time logged, never a lockout on one packet.
+    return x.ignore('error', 'reserved-address-conflict', `${x.client.label} found its reserved address ${text} in use by another host on the LAN (duplicate address): find that host and remove the address from it`, [
+      { op: 'release', address, client: x.client.key },
+    ]);
+  }
   const q = x.ctx.policy.declineQuarantineS;
   const ops: LeaseOp[] = [{ op: 'decline', address, client: x.client.key, until: x.now + q * 1000 }];
   // Loud: a DECLINE means another host on the LAN answers ARP for this address (RFC 2131 §4.4.1).
@@ -526,11 +568,29 @@ function onRelease(x: Exchange): Decision {
   if (forOtherServer(x)) return x.ignore('debug', 'for-other-server');
   const address = tryNumber(x.req.ciaddr);
   x.log.address = x.req.ciaddr;
-  const l = address === undefined ? undefined : x.ctx.leases.at(address);
-  if (address === undefined || l === undefined || l.client !== x.client.key || l.state !== 'bound') {
-    return x.ignore('debug', 'release-not-held', `${x.req.ciaddr} is not leased to ${x.client.label} here`);
-  }
+  if (address === undefined || x.req.ciaddr === ZERO) return x.ignore('debug', 'malformed-release', 'RELEASE without ciaddr');
+  if (heldLease(x, address, { fromAddress: true }) === undefined) return x.ignore('debug', 'release-not-held', notHeldWhy(x, address, x.req.ciaddr));
   return x.ignore('info', 'released', undefined, [{ op: 'release', address, client: x.client.key }]);
+}
+
+/**
+ * RFC 1542 §4.1.1: more than 16 hops is a loop. A giaddr that cannot be a relay's own address
+ * (a broadcast or network address of a served subnet, limited broadcast, loopback, multicast or
+ * class E) would make the reply a broadcast to a whole subnet: such requests are dropped.
+ */
+function badRelay(x: Exchange): string | undefined {
+  if (x.req.hops > MAX_HOPS) return `hops ${x.req.hops} > ${MAX_HOPS} (RFC 1542 §4.1.1)`;
+  if (!x.relayed) return undefined;
+  const g = tryNumber(x.req.giaddr);
+  if (g === undefined) return `giaddr ${x.req.giaddr} is not an address`;
+  const first = g >>> 24;
+  if (first === 127 || first >= 224 || first === 0) return `giaddr ${x.req.giaddr} cannot be a relay's address`;
+  for (const s of x.ctx.config.subnets) {
+    if (s.prefixLength >= 31) continue; // RFC 3021: /31 and /32 have no broadcast or network address
+    if (g === s.broadcast) return `giaddr ${x.req.giaddr} is the broadcast address of ${s.prefix}`;
+    if (g === s.network) return `giaddr ${x.req.giaddr} is the network address of ${s.prefix}`;
+  }
+  return undefined;
 }
 
 function onInform(x: Exchange): Decision {
@@ -559,6 +619,8 @@ export function respond(req: DhcpMessage, ingress: Ingress, ctx: RespondContext)
   const type = messageType(req);
   const x = new Exchange(req, ingress, ctx, type === undefined ? 'none' : messageTypeName(type));
   if (req.op !== OP.BOOTREQUEST) return x.ignore('debug', 'not-a-request', 'BOOTREPLY (another server, or a loop)');
+  const bad = badRelay(x);
+  if (bad !== undefined) return x.ignore('debug', 'bad-relay', bad);
   switch (type) {
     case MESSAGE_TYPE.DISCOVER:
       return onDiscover(x);

@@ -222,7 +222,7 @@ export class DhcpServer {
     const now = Date.now();
     let decision;
     try {
-      decision = respond(req, served.ingress, { config: this.#config, leases: this.#store.table, now, policy: this.#policy, ownAddresses: this.#own, mayAllocate: pair?.guard(), serviceAddress: pair?.serviceAddress() });
+      decision = respond(req, served.ingress, { config: this.#config, leases: this.#store.table, now, policy: this.#policy, ownAddresses: this.#own, mayAllocate: pair?.guard(), serviceAddress: pair?.serviceAddress(), from: rinfo.address });
     } catch (err) {
       // A bug, not a bad packet: say so loudly, keep serving everyone else.
       this.#log.log('error', 'internal-error', { interface: rinfo.ifname, xid: req.xid, error: err instanceof Error ? err.stack : String(err) });

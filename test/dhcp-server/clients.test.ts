@@ -2,7 +2,7 @@
 // busybox udhcpc and dhcpcd each get their reserved address by text client identifier, with and
 // without a type byte; dhclient's script sees every topology object of the filer, as the wire
 // encoder made them; a pool lease and a reservation survive a kill -9 of the server and are
-// renewed; DECLINE and RELEASE land in the lease log.
+// renewed; DECLINE (of a reserved address: a release, no quarantine) and RELEASE land in the lease log.
 //
 //   sw: br0 ── srv (srv0 10.1.1.1/24, rackstrap serve)
 //           ├─ one namespace per client (eth0, no address until its script sets one)
@@ -213,9 +213,10 @@ t.test('real clients against rackstrap serve', async (t) => {
     await lab.ip(squat, 'addr', 'add', '10.1.1.12/24', 'dev', 'eth0');
     const dec = await client(e, 'decline');
     udhcpc(e, dec, ['-a', '-x', `0x3d:${hex(id('mgmt0:MySQLDataNode1'))}`]);
-    const line = await server.waitFor((l) => l.result === 'declined' && l.type === 'DECLINE', 15_000, 'the DECLINE');
-    t.match(line, { level: 'warn', address: '10.1.1.12', identifier: id('mgmt0:MySQLDataNode1'), detail: /duplicate address/ });
-    await waitForFile(e.leases, /"op":"decline","address":"10\.1\.1\.12"/);
+    // A reserved address: loud, the lease given up, and no quarantine (only its owner may have it).
+    const line = await server.waitFor((l) => l.result === 'reserved-address-conflict' && l.type === 'DECLINE', 15_000, 'the DECLINE');
+    t.match(line, { level: 'error', address: '10.1.1.12', identifier: id('mgmt0:MySQLDataNode1'), detail: /in use by another host on the LAN \(duplicate address\)/ });
+    await waitForFile(e.leases, /"op":"release","address":"10\.1\.1\.12"/);
 
     const rel = await client(e, 'release');
     udhcpc(e, rel, ['-x', `0x3d:${hex(id('mgmt1:MySQLDataNode1'))}`]);

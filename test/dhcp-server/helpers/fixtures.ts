@@ -67,6 +67,9 @@ export interface RequestSpec {
   broadcast?: boolean;
   relayInfo?: Buffer;
   op?: 1 | 2;
+  hops?: number;
+  /** Source address of the datagram (default 0.0.0.0, a client without an address). */
+  from?: string;
 }
 
 /** The PRL dhclient sends with the reference configuration (subnet options, host name, 43). */
@@ -89,6 +92,7 @@ export function request(spec: RequestSpec): DhcpMessage {
   if (spec.relayInfo) options.push([OPTION.RELAY_AGENT_INFO, spec.relayInfo]);
   const msg = createMessage({
     op: spec.op ?? OP.BOOTREQUEST,
+    hops: spec.hops ?? 0,
     xid: spec.xid ?? 0x1234abcd,
     type: spec.type,
     flags: spec.broadcast ? 0x8000 : 0,
@@ -141,7 +145,7 @@ export class Harness {
 
   /** Decides without applying. */
   decide(spec: RequestSpec, via: Ingress = ETH0): Decision {
-    return respond(request(spec), via, { config: this.config, leases: this.table, now: this.now, policy: this.policy, ownAddresses: this.own });
+    return respond(request(spec), via, { config: this.config, leases: this.table, now: this.now, policy: this.policy, ownAddresses: this.own, from: spec.from ?? spec.ciaddr ?? '0.0.0.0' });
   }
 
   advance(seconds: number): void {

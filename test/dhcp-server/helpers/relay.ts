@@ -1,5 +1,6 @@
 // A relay agent for tests: a socket on port 67 in a client namespace that sends requests with
 // giaddr = its own address, as perfdhcp does in IPv4; the server answers it on port 67.
+// Relay.direct() is a client on the server's link instead: port 68, broadcast, no giaddr.
 
 import { MESSAGE_TYPE, OP, OPTION, createMessage, decodeMessage, encodeMessage, textClientId, type AnyOptionValue, type DhcpMessage } from '../../../src/dhcp-packet/index.js';
 import { openInterfaceSocket, type InterfaceSocket } from '../../../src/net/interface-socket.js';
@@ -11,6 +12,11 @@ export interface RelayRequest {
   requested?: string;
   serverId?: string;
   ciaddr?: string;
+  /** Overrides the relay's giaddr (a forged one, or 0.0.0.0). */
+  giaddr?: string;
+  hops?: number;
+  /** Where to send (default: the server the relay was opened for). */
+  to?: string;
 }
 
 export class Relay {
@@ -32,6 +38,11 @@ export class Relay {
     return new Relay(await openInterfaceSocket({ ifname, port: 67, netns: netnsPath }), giaddr, server);
   }
 
+  /** A client on the server's link (port 68, requests broadcast with the broadcast flag, so the replies are too). */
+  static async direct(netnsPath: string, ifname: string): Promise<Relay> {
+    return new Relay(await openInterfaceSocket({ ifname, port: 68, netns: netnsPath }), '0.0.0.0', '255.255.255.255');
+  }
+
   /** Sends one request; resolves with the reply, or undefined after `ms`. */
   ask(r: RelayRequest, ms = 1500): Promise<DhcpMessage | undefined> {
     const options: Array<[number, AnyOptionValue]> = [];
@@ -39,8 +50,10 @@ export class Relay {
     if (r.requested) options.push([OPTION.REQUESTED_ADDRESS, r.requested]);
     if (r.serverId) options.push([OPTION.SERVER_ID, r.serverId]);
     const xid = this.#xid++;
+    const giaddr = r.giaddr ?? this.giaddr;
     const msg = createMessage({
-      op: OP.BOOTREQUEST, xid, type: r.type as 1, giaddr: this.giaddr, ciaddr: r.ciaddr ?? '0.0.0.0',
+      op: OP.BOOTREQUEST, xid, type: r.type as 1, giaddr, ciaddr: r.ciaddr ?? '0.0.0.0', hops: r.hops ?? (giaddr === '0.0.0.0' ? 0 : 1),
+      flags: giaddr === '0.0.0.0' ? 0x8000 : 0,
       chaddr: Buffer.from(r.mac.split(':').map((h) => parseInt(h, 16))), options,
     });
     return new Promise((resolve) => {
@@ -53,7 +66,7 @@ export class Relay {
         this.#waiting.delete(xid);
         resolve(m);
       });
-      this.sock.send(encodeMessage(msg), 67, this.server).catch(() => undefined);
+      this.sock.send(encodeMessage(msg), 67, r.to ?? this.server).catch(() => undefined);
     });
   }
 
