@@ -234,7 +234,7 @@ static int socket_in_netns(const char *netns, int type, failure *f) {
   return socket_in_netns_of(netns, AF_INET, type, 0, f);
 }
 
-// ---- openUdpSocket(ifname, port, { netns?, recvBufferSize?, reuseAddress? }) → fd ------------
+// ---- openUdpSocket(ifname, port, { netns?, recvBufferSize?, reuseAddress?, multicastGroup? }) → fd ------------
 
 static bool set_int_opt(int fd, int level, int name, int value, const char *label, failure *f) {
   if (setsockopt(fd, level, name, &value, sizeof value) < 0) return fail(f, label);
@@ -267,11 +267,40 @@ static bool configure_udp(int fd, const char *ifname, int port, int rcvbuf, bool
   return true;
 }
 
+// Joins `group` (e.g. 224.0.0.251, RFC 6762 §3) on `ifname` by interface index, so membership does
+// not depend on the interface's addresses (they may change while the socket lives), and makes the
+// interface the socket's multicast output. TTL 255 (RFC 6762 §11); loopback on, so other sockets
+// of this host on the same interface (a browser beside a responder) hear us.
+static bool join_multicast(int fd, const char *ifname, const char *group, failure *f) {
+  struct ip_mreqn mreq;
+  memset(&mreq, 0, sizeof mreq);
+  if (inet_pton(AF_INET, group, &mreq.imr_multiaddr) != 1) {
+    errno = EINVAL;
+    return fail(f, "inet_pton(multicastGroup)");
+  }
+  // Asked through the socket: it lives in the target namespace, the calling thread no longer does.
+  struct ifreq req;
+  memset(&req, 0, sizeof req);
+  memcpy(req.ifr_name, ifname, strlen(ifname) + 1);
+  if (ioctl(fd, SIOCGIFINDEX, &req) < 0) return fail(f, "ioctl(SIOCGIFINDEX)");
+  mreq.imr_ifindex = req.ifr_ifindex;
+  if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) < 0)
+    return fail(f, "setsockopt(IP_ADD_MEMBERSHIP)");
+  struct ip_mreqn out;
+  memset(&out, 0, sizeof out);
+  out.imr_ifindex = mreq.imr_ifindex;
+  if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &out, sizeof out) < 0)
+    return fail(f, "setsockopt(IP_MULTICAST_IF)");
+  if (!set_int_opt(fd, IPPROTO_IP, IP_MULTICAST_TTL, 255, "setsockopt(IP_MULTICAST_TTL)", f)) return false;
+  if (!set_int_opt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 1, "setsockopt(IP_MULTICAST_LOOP)", f)) return false;
+  return true;
+}
+
 static napi_value open_udp_socket(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], opts;
-  char ifname[IFNAMSIZ], netns[4096];
-  bool has_netns = false, reuse = true;
+  char ifname[IFNAMSIZ], netns[4096], group[INET_ADDRSTRLEN];
+  bool has_netns = false, reuse = true, has_group = false;
   int64_t port = 0, rcvbuf = 0;
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 2) {
@@ -285,6 +314,7 @@ static napi_value open_udp_socket(napi_env env, napi_callback_info info) {
   if (!get_opt_string(env, opts, "netns", netns, sizeof netns, &has_netns)) return NULL;
   if (!get_opt_uint(env, opts, "recvBufferSize", 0, 0x7fffffff, &rcvbuf)) return NULL;
   if (!get_opt_bool(env, opts, "reuseAddress", true, &reuse)) return NULL;
+  if (!get_opt_string(env, opts, "multicastGroup", group, sizeof group, &has_group)) return NULL;
 
   failure f = {0, NULL};
   char port_text[16], subject[sizeof netns + 96];
@@ -296,7 +326,8 @@ static napi_value open_udp_socket(napi_env env, napi_callback_info info) {
     throw_failure(env, &f, subject, ifname);
     return NULL;
   }
-  if (!configure_udp(fd, ifname, (int)port, (int)rcvbuf, reuse, &f)) {
+  if (!configure_udp(fd, ifname, (int)port, (int)rcvbuf, reuse, &f) ||
+      (has_group && !join_multicast(fd, ifname, group, &f))) {
     close(fd);
     throw_failure(env, &f, subject, ifname);
     return NULL;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages rackstrap's tests and benchmarks need: iproute2 for namespaces,
 # the real DHCP peers (servers and clients) the integration tests run against, avahi for mDNS
-# interop, user-mode Linux for bonds and VLANs, and perfdhcp/hyperfine for bench/.
+# interop, tcpdump for capture proofs, user-mode Linux for bonds and VLANs, and perfdhcp/hyperfine for bench/.
 # Idempotent: packages already present are skipped quickly. Needs root (apt-get).
 set -euo pipefail
 
@@ -13,6 +13,7 @@ PACKAGES=(
   user-mode-linux busybox gcc libc6-dev
   hyperfine
   iptables
+  tcpdump
 )
 
 missing=()

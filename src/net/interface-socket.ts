@@ -20,6 +20,8 @@ export interface InterfaceSocketOptions {
   recvBufferSize?: number;
   /** SO_REUSEADDR, default true: another socket may share the port on the same interface. */
   reuseAddress?: boolean;
+  /** Join this IPv4 multicast group on the interface (mDNS: 224.0.0.251), TTL 255, loopback on. */
+  multicastGroup?: string;
 }
 
 /** dgram's sender info plus the interface the datagram arrived on. */
@@ -118,6 +120,7 @@ export async function openInterfaceSocket(opts: InterfaceSocketOptions): Promise
       netns,
       recvBufferSize: opts.recvBufferSize,
       reuseAddress: opts.reuseAddress,
+      multicastGroup: opts.multicastGroup,
     });
   } catch (err) {
     throw toSocketError(err, opts.ifname, netns, `open UDP port ${opts.port}`);

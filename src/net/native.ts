@@ -17,6 +17,8 @@ export interface NativeNetnsOptions {
 export interface NativeUdpOptions extends NativeNetnsOptions {
   recvBufferSize?: number;
   reuseAddress?: boolean;
+  /** IPv4 multicast group to join on the interface (by index); also made its multicast output. */
+  multicastGroup?: string;
 }
 
 export interface NativeInterfaceInfo {

@@ -25,6 +25,7 @@ import { defineServe } from './serve.js';
 import { defineAgent } from './agent.js';
 import { definePlan } from './plan.js';
 import { defineStatus } from './status.js';
+import { defineDiscover } from './discover.js';
 
 export const COMMANDS: readonly DefineCommand[] = [
   defineValidate,
@@ -34,6 +35,7 @@ export const COMMANDS: readonly DefineCommand[] = [
   defineAgent,
   definePlan,
   defineStatus,
+  defineDiscover,
 ];
 
 export function registerCommands(program: Command, io: Io): void {
