@@ -28,10 +28,12 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 // A failed syscall: what was called and the errno it left. err == 0 means no failure.
@@ -714,6 +716,50 @@ static napi_value peer_credentials(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// ---- sdNotify(socket, text) ------------------------------------------------------------------
+
+// One datagram to systemd's notification socket ($NOTIFY_SOCKET: a path, or "@name" for the
+// abstract namespace), as sd_notify(3) sends it. Node has no unix datagram sockets, and
+// `systemd-notify` would send from a child PID that NotifyAccess=main ignores.
+static napi_value sd_notify(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  struct sockaddr_un addr;
+  char path[sizeof addr.sun_path + 1], text[4096];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "sdNotify(socket, text)");
+    return NULL;
+  }
+  if (!get_string(env, argv[0], path, sizeof path, "socket")) return NULL;
+  if (!get_string(env, argv[1], text, sizeof text, "text")) return NULL;
+  size_t len = strlen(path);
+  if (len > sizeof addr.sun_path || (path[0] != '/' && path[0] != '@') || (path[0] == '/' && len == sizeof addr.sun_path)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "socket must be an absolute path or @abstract name that fits sun_path");
+    return NULL;
+  }
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, path, len);
+  if (path[0] == '@') addr.sun_path[0] = '\0';
+  socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (path[0] == '/' ? 1 : 0));
+  failure f = {0, NULL};
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    fail(&f, "socket(AF_UNIX)");
+  } else {
+    if (sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&addr, alen) < 0) fail(&f, "sendto");
+    close(fd);
+  }
+  if (f.err != 0) {
+    char subject[sizeof path + 32];
+    snprintf(subject, sizeof subject, "notify socket %s", path);
+    throw_failure(env, &f, subject, NULL);
+    return NULL;
+  }
+  return NULL;
+}
+
 // ---- module -----------------------------------------------------------------------------------
 
 NAPI_MODULE_INIT() {
@@ -723,6 +769,7 @@ NAPI_MODULE_INIT() {
       {"interfaceInfo", NULL, interface_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"watchNetlink", NULL, watch_netlink, NULL, NULL, NULL, napi_enumerable, NULL},
       {"peerCredentials", NULL, peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sdNotify", NULL, sd_notify, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages rackstrap's tests and benchmarks need: iproute2 for namespaces,
 # the real DHCP peers (servers and clients) the integration tests run against, avahi for mDNS
-# interop, tcpdump for capture proofs, user-mode Linux for bonds and VLANs, and perfdhcp/hyperfine for bench/.
+# interop, tcpdump for capture proofs, user-mode Linux for bonds and VLANs, perfdhcp/hyperfine for
+# bench/, and for the Debian package: dpkg-dev (dpkg-shlibdeps), systemd (systemd-analyze
+# verify/security), man-db.
 # Idempotent: packages already present are skipped quickly. Needs root (apt-get).
 set -euo pipefail
 
@@ -14,6 +16,7 @@ PACKAGES=(
   hyperfine
   iptables
   tcpdump
+  dpkg-dev systemd man-db
 )
 
 missing=()

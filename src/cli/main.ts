@@ -1,14 +1,13 @@
 // The one place that decides exit codes (house style: nothing else calls process.exit).
-// Exit 0 ok, 1 failure the operator can act on, 2 usage error, 70 internal bug (EX_SOFTWARE).
+// The codes and what each means: exit-codes.ts (also printed in the manual pages).
 import { Command, CommanderError } from 'commander';
 import { RackstrapError, UsageError } from '../errors.js';
 import { registerCommands } from './commands/index.js';
 import { version } from './version.js';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_BUG = 70;
+import { EXIT_BUG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+
+export { EXIT_BUG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 /** Output sinks, injectable so tests can run commands in-process. */
 export interface Io {

@@ -4,6 +4,8 @@
 
 import { Worker } from 'node:worker_threads';
 import { readDescriptionKey } from '../cluster-key/key-file.js';
+import path from 'node:path';
+import { INSTALLED_LIB_DIR } from '../installed.js';
 import { ConfigError, RackstrapError, formatProblem } from '../errors.js';
 import { loadClusterFile } from '../options/load.js';
 import { buildServerConfig, type ServerConfig, type TopologyEntry } from './config.js';
@@ -47,7 +49,7 @@ export const LOAD_TIMEOUT_MS = 120_000;
 export function loadServerConfig(file: string, opts: { timeoutMs?: number } = {}): Promise<LoadedConfig> {
   const timeoutMs = opts.timeoutMs ?? LOAD_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./config-worker.js', import.meta.url), { workerData: { file } });
+    const worker = new Worker(INSTALLED_LIB_DIR === undefined ? new URL('./config-worker.js', import.meta.url) : path.join(INSTALLED_LIB_DIR, 'config-worker.cjs'), { workerData: { file } });
     let settled = false;
     const timer = setTimeout(() => {
       if (settled) return;

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RackstrapError } from '../errors.js';
+import { INSTALLED_LIB_DIR } from '../installed.js';
 
 /** Options shared by every addon call: the namespace to create the socket in (a path). */
 export interface NativeNetnsOptions {
@@ -58,6 +59,8 @@ export interface NativeNet {
   watchNetlink(groups: readonly number[], opts: NativeNetlinkOptions, onData: NativeNetlinkCallback): NativeNetlinkWatch;
   /** SO_PEERCRED of a connected unix socket. */
   peerCredentials(fd: number): NativePeerCredentials;
+  /** One datagram to systemd's notification socket (a path, or @name for an abstract one). */
+  sdNotify(socket: string, text: string): void;
 }
 
 const ADDON_FILE = path.join('build', 'Release', 'rackstrap_net.node');
@@ -98,9 +101,22 @@ export function loadAddonFrom(root: string): NativeNet {
   }
 }
 
+/** The installed package's addon (a file of its own next to the bundled CLI). */
+function loadInstalledAddon(dir: string): NativeNet {
+  const file = path.join(dir, 'rackstrap_net.node');
+  const mod = { exports: {} as NativeNet };
+  try {
+    process.dlopen(mod, file);
+  } catch (cause) {
+    throw new RackstrapError('RS_NATIVE', `cannot load the native socket addon ${file} (reinstall the rackstrap package): ${(cause as Error).message}`, { cause });
+  }
+  return mod.exports;
+}
+
 /** The project's addon, loaded once. */
 export function loadNative(): NativeNet {
   if (loaded) return loaded;
+  if (INSTALLED_LIB_DIR !== undefined) return (loaded = loadInstalledAddon(INSTALLED_LIB_DIR));
   const root = findProjectRoot();
   if (root === undefined) {
     throw new RackstrapError(

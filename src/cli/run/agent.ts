@@ -9,6 +9,7 @@ import { bringDown } from '../../bootstrap/down.js';
 import { UsageError } from '../../errors.js';
 import type { AgentOptions } from '../commands/agent.js';
 import type { Io } from '../main.js';
+import { systemdNotifier, type Notifier } from '../../systemd/notify.js';
 import { loadSettings } from './settings.js';
 
 export async function run(io: Io, o: AgentOptions): Promise<void> {
@@ -34,15 +35,20 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
     io.out(`${r.filer}: up from ${r.source === 'dhcp' ? 'DHCP' : 'the cache'}, generation ${r.generation}${r.missing.length > 0 ? `; no address yet for ${r.missing.join(', ')}` : ''}`);
     return;
   }
-  await runDaemon(agent, o.release ?? false, log);
+  const notifier = systemdNotifier({ onError: (err) => log.warn('notify', `cannot tell systemd: ${err.message}`) });
+  await runDaemon(agent, o.release ?? false, log, notifier);
 }
 
 /** Runs until SIGTERM/SIGINT; SIGHUP asks for the topology now. */
-async function runDaemon(agent: Agent, release: boolean, log: AgentLog): Promise<void> {
+/** READY once bringUp returns with a stack: every alias addressed, the stack up from the cache, or
+ *  the address timeout passed (STATUS names what is missing; the agent keeps asking). Nothing up
+ *  at all (no DHCP answer, no cache) is not ready: systemd's start timeout decides. */
+async function runDaemon(agent: Agent, release: boolean, log: AgentLog, notifier: Notifier): Promise<void> {
   let onStop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (onStop = resolve));
   const stop = (signal: string) => {
     log.info('signal', `${signal}: stopping`);
+    notifier.stopping();
     void agent.stop({ release }).then(onStop, onStop);
   };
   const onTerm = () => stop('SIGTERM');
@@ -56,7 +62,13 @@ async function runDaemon(agent: Agent, release: boolean, log: AgentLog): Promise
   process.on('SIGHUP', onHup);
   try {
     try {
-      await agent.bringUp();
+      const up = await agent.bringUp();
+      if (up.source !== 'none') {
+        const missing = up.missing.length > 0 ? `; no address yet for ${up.missing.join(', ')}` : '';
+        notifier.ready(`${up.filer}: up from ${up.source === 'dhcp' ? 'DHCP' : 'the cache'}, generation ${up.generation}${missing}`);
+      } else {
+        notifier.status(`not up yet: ${up.reason}`);
+      }
       agent.keepUp();
     } catch (err) {
       if (!(err instanceof AgentStoppedError)) {

@@ -9,6 +9,7 @@ import { UsageError } from '../../errors.js';
 import { isLogLevel, LOG_LEVELS } from '../../dhcp-server/logger.js';
 import { DhcpServer, runUntilSignalled } from '../../dhcp-server/server.js';
 import type { ServeOptions } from '../commands/serve.js';
+import { systemdNotifier } from '../../systemd/notify.js';
 import type { Io } from '../main.js';
 
 export async function run(io: Io, file: string, opts: ServeOptions): Promise<void> {
@@ -23,5 +24,9 @@ export async function run(io: Io, file: string, opts: ServeOptions): Promise<voi
     logLevel: opts.logLevel,
     policy: { declineQuarantineS: opts.declineQuarantine, offerHoldS: opts.offerHold },
   });
+  // Sockets open, description loaded: systemd may start what needs DHCP.
+  const notifier = systemdNotifier({ onError: (err) => process.stderr.write(`rackstrap serve: cannot tell systemd: ${err.message}\n`) });
+  notifier.ready(`serving ${opts.interface.join(', ')}`);
   await runUntilSignalled(server);
+  notifier.stopping();
 }

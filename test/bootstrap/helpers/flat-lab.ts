@@ -28,8 +28,8 @@ export interface FlatLab {
   ns: Map<string, string>;
 }
 
-export async function flatLab(t: TeardownHost, filers: readonly string[]): Promise<FlatLab> {
-  const lab = await makeLab(t, { prefix: PREFIX });
+export async function flatLab(t: TeardownHost, filers: readonly string[], prefix = PREFIX): Promise<FlatLab> {
+  const lab = await makeLab(t, { prefix });
   const loaded = await loadClusterFile(FLAT);
   const sw = await lab.ns('sw');
   await lab.bridge(sw, 'br0');
@@ -46,9 +46,12 @@ export async function flatLab(t: TeardownHost, filers: readonly string[]): Promi
   return { lab, loaded, clusterId: loaded.description.cluster.id, srv, ns };
 }
 
+/** How to run rackstrap: this checkout's by default, or an installed one (`['/usr/bin/rackstrap']`). */
+export const CHECKOUT_RACKSTRAP: readonly string[] = [process.execPath, BIN];
+
 /** `rackstrap serve` in the server namespace; resolves once it logged `ready`. */
-export async function startServer(l: FlatLab, config: string, leaseFile: string): Promise<{ child: ResultPromise; lines: string[] }> {
-  const child = l.lab.spawn(l.srv, process.execPath, [BIN, 'serve', config, '--interface', 'eth0', '--lease-file', leaseFile, '--log-level', 'info']);
+export async function startServer(l: FlatLab, config: string, leaseFile: string, rackstrap: readonly string[] = CHECKOUT_RACKSTRAP): Promise<{ child: ResultPromise; lines: string[] }> {
+  const child = l.lab.spawn(l.srv, rackstrap[0]!, [...rackstrap.slice(1), 'serve', config, '--interface', 'eth0', '--lease-file', leaseFile, '--log-level', 'info']);
   const lines: string[] = [];
   let partial = '';
   await new Promise<void>((resolve, reject) => {
@@ -117,9 +120,9 @@ export interface RunResult {
   ms: number;
 }
 
-export async function runRackstrap(l: FlatLab, ns: string, args: string[]): Promise<RunResult> {
+export async function runRackstrap(l: FlatLab, ns: string, args: string[], rackstrap: readonly string[] = CHECKOUT_RACKSTRAP): Promise<RunResult> {
   const t0 = performance.now();
-  const r = await l.lab.exec(ns, process.execPath, [BIN, ...args], { reject: false, env: { NO_COLOR: '1' } });
+  const r = await l.lab.exec(ns, rackstrap[0]!, [...rackstrap.slice(1), ...args], { reject: false, env: { NO_COLOR: '1' } });
   return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
 }
 
