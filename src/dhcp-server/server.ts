@@ -176,6 +176,10 @@ export class DhcpServer {
     return this.#store;
   }
 
+  get log(): Logger {
+    return this.#log;
+  }
+
   #interfaceSummary(): Array<{ name: string; addresses: string[]; mtu: number }> {
     return [...this.#served.values()].map((s) => ({ name: s.ingress.ifname, addresses: s.ingress.addresses.map((a) => `${a.text}/${a.prefixLength}`), mtu: s.ingress.mtu }));
   }
@@ -350,7 +354,7 @@ export class DhcpServer {
 }
 
 /** Runs a started server until SIGTERM or SIGINT (then stops it cleanly); SIGHUP reloads. */
-export async function runUntilSignalled(server: DhcpServer): Promise<void> {
+export async function runUntilSignalled(server: DhcpServer, beforeStop?: () => Promise<void>): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const onHup = (): void => {
       void server.reload();
@@ -359,7 +363,7 @@ export async function runUntilSignalled(server: DhcpServer): Promise<void> {
       process.off('SIGHUP', onHup);
       process.off('SIGTERM', onStop);
       process.off('SIGINT', onStop);
-      server.stop().then(resolve, reject);
+      (beforeStop ? beforeStop().catch(() => undefined) : Promise.resolve()).then(() => server.stop()).then(resolve, reject);
     };
     process.on('SIGHUP', onHup);
     process.on('SIGTERM', onStop);

@@ -2,31 +2,84 @@
 // the embedded DHCP server. Answers only the cluster's identifiers and topology requests (plus a
 // subnet's pool, if one is configured), logs one JSON line per exchange on stdout, reloads FILE on
 // SIGHUP and stops cleanly on SIGTERM/SIGINT. Runs until stopped; start-up problems exit 1 with
-// the reason.
+// the reason. With --pair-name it is one server of a hot-standby pair (src/sync).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
+import { toNumber } from '../../dhcp-server/address.js';
 import { isLogLevel, LOG_LEVELS } from '../../dhcp-server/logger.js';
-import { DhcpServer, runUntilSignalled } from '../../dhcp-server/server.js';
+import type { PairHooks } from '../../dhcp-server/pair-hooks.js';
+import { DhcpServer, readIngress, runUntilSignalled } from '../../dhcp-server/server.js';
+import { makeRunner } from '../../net/runner.js';
+import { Pair } from '../../sync/pair.js';
+import { readSecretFile, secretFingerprint } from '../../sync/secret.js';
+import { ServiceAddress } from '../../sync/service-address.js';
+import { pairSettingsFromFlags, parseServiceAddress } from '../../sync/settings.js';
 import type { ServeOptions } from '../commands/serve.js';
 import { systemdNotifier } from '../../systemd/notify.js';
 import type { Io } from '../main.js';
+
+/** The served interface on whose network `address` lies (else the first one). */
+function interfaceFor(address: string, interfaces: readonly string[]): string {
+  const a = toNumber(address);
+  for (const ifname of interfaces) {
+    for (const x of readIngress(ifname).addresses) {
+      const mask = x.prefixLength === 0 ? 0 : (~0 << (32 - x.prefixLength)) >>> 0;
+      if (((x.address & mask) >>> 0) === ((a & mask) >>> 0)) return ifname;
+    }
+  }
+  return interfaces[0]!;
+}
 
 export async function run(io: Io, file: string, opts: ServeOptions): Promise<void> {
   void io; // the server logs JSON lines on stdout itself; errors reach main as exceptions
   if (!isLogLevel(opts.logLevel)) throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(opts.logLevel)}`);
   if (opts.interface.length === 0) throw new UsageError('serve needs at least one --interface');
+  const pairSettings = pairSettingsFromFlags(opts);
+  const secret = pairSettings ? readSecretFile(pairSettings.secretFile) : undefined;
+  const service = opts.serviceAddress === undefined ? undefined : parseServiceAddress(opts.serviceAddress);
   mkdirSync(path.dirname(path.resolve(opts.leaseFile)), { recursive: true, mode: 0o700 });
+  let pair: Pair | undefined;
+  // Until the pair runs, the server answers nobody: a standby must never answer, even at start.
+  const hooks: PairHooks = {
+    answering: () => pair?.answering() ?? false,
+    guard: () => pair?.guard(),
+    serviceAddress: () => pair?.serviceAddress(),
+    replicate: (ops, now, done) => (pair ? pair.replicate(ops, now, done) : done()),
+  };
   const server = await DhcpServer.start({
     configFile: file,
     interfaces: opts.interface,
     leaseFile: opts.leaseFile,
     logLevel: opts.logLevel,
     policy: { declineQuarantineS: opts.declineQuarantine, offerHoldS: opts.offerHold },
+    ...(pairSettings ? { pair: hooks } : {}),
   });
+  if (pairSettings && secret) {
+    const { secretFile, ...settings } = pairSettings;
+    const log = server.log;
+    log.notice('pair-secret', { file: secretFile, fingerprint: secretFingerprint(secret) });
+    const serviceAddress = service && new ServiceAddress({
+      ...service, ifname: interfaceFor(service.address, opts.interface), runner: makeRunner({ timeoutMs: 5000 }),
+      warn: (event, fields) => log.log('warn', event, fields),
+    });
+    pair = new Pair({ ...settings, secret, statusFile: `${opts.leaseFile}.pair.json` }, {
+      store: server.leases,
+      config: () => server.config,
+      log,
+      ...(serviceAddress ? { service: serviceAddress } : {}),
+      interfacesChanged: () => server.refreshInterfaces(),
+    });
+    try {
+      await pair.start();
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+  }
   // Sockets open, description loaded: systemd may start what needs DHCP.
   const notifier = systemdNotifier({ onError: (err) => process.stderr.write(`rackstrap serve: cannot tell systemd: ${err.message}\n`) });
   notifier.ready(`serving ${opts.interface.join(', ')}`);
-  await runUntilSignalled(server);
+  await runUntilSignalled(server, pair ? () => pair!.stop() : undefined);
   notifier.stopping();
 }
