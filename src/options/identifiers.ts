@@ -1,12 +1,12 @@
 // The DHCP client identifiers of seed 003 (sent as raw text in option 61, RFC 2132 §9.14):
 //   <CID>:<alias>:<filer>              filer-private address (mgmt#, san#)        §5.2.6.3
-//   <CID>:<alias>:<vserver>:<n>        virtual server address instance n (data#) §5.2.6.3
+//   <CID>:<alias>:<vserver>:<n>        virtual server address instance n (data#; vs_mgmt also mgmt#) §5.2.6.3
 //   <CID>:<alias>:<MySQL role>         MySQL node address (mgmt#)                 §5.11
 //   <CID>:<base MAC>                   topology request of one filer              §5.2.6.2
 // DHCP servers compare identifiers byte for byte, so there is exactly one spelling: MACs in
 // upper-case colon hex as the seed prints them, alias lower-case (§5.2.2), names as declared.
 import { RackstrapError } from '../errors.js';
-import { parseInterfaceName, vlanBase, type AliasRole } from './names.js';
+import { MANAGEMENT_VSERVER, parseInterfaceName, vlanBase, type AliasRole } from './names.js';
 import { MYSQL_ROLE } from './schema.js';
 
 export type Identifier =
@@ -40,15 +40,15 @@ function checkMac(text: string, what: string): string | undefined {
 }
 
 /** Why `alias` cannot appear in an identifier of this kind, if it cannot. */
-function checkAlias(alias: string, kind: 'filer' | 'vserver' | 'mysql'): string | undefined {
+function checkAlias(alias: string, kind: 'filer' | 'vserver' | 'mysql', roles: readonly AliasRole[] = ROLES[kind]): string | undefined {
   if (alias !== alias.toLowerCase()) return `alias "${alias}" must be lower-case (§5.2.2)`;
   const r = parseInterfaceName(alias);
   if (!r.ok) return `alias "${alias}": ${r.reason}`;
   const base = parseInterfaceName(vlanBase(alias));
   if (!base.ok || base.value.kind !== 'alias') return `"${alias}" is not an alias (mgmt#, data#, san#, or a VLAN of one)`;
   if (kind === 'mysql' && r.value.kind !== 'alias') return `MySQL identifiers use a mgmt# alias, not the VLAN ${alias}`;
-  if (!ROLES[kind].includes(base.value.role)) {
-    const what = kind === 'filer' ? 'filer identifiers use mgmt# or san#' : kind === 'vserver' ? 'virtual server identifiers use data#' : 'MySQL identifiers use mgmt#';
+  if (!roles.includes(base.value.role)) {
+    const what = kind === 'filer' ? 'filer identifiers use mgmt# or san#' : kind === 'vserver' ? `virtual server identifiers use ${roles.map((r) => `${r}#`).join(' or ')}` : 'MySQL identifiers use mgmt#';
     return `${what}, not ${alias}`;
   }
   return undefined;
@@ -65,7 +65,8 @@ export function checkIdentifier(id: Identifier): string | undefined {
       return checkAlias(id.alias, 'filer') ?? (NAME.test(id.filer) ? undefined : `"${id.filer}" is not a filer name`) ??
         (MYSQL_ROLE.test(id.filer) ? `"${id.filer}" is a MySQL role, not a filer name` : undefined);
     case 'vserver':
-      return checkAlias(id.alias, 'vserver') ?? (NAME.test(id.vserver) ? undefined : `"${id.vserver}" is not a virtual server name`) ??
+      // The management virtual server carries the cluster's own services, on the management network too.
+      return checkAlias(id.alias, 'vserver', id.vserver === MANAGEMENT_VSERVER ? ['data', 'mgmt'] : ROLES.vserver) ?? (NAME.test(id.vserver) ? undefined : `"${id.vserver}" is not a virtual server name`) ??
         (Number.isInteger(id.instance) && INSTANCE.test(String(id.instance)) ? undefined : `instance ${id.instance} is not a number 0-9999`);
     case 'mysql':
       return checkAlias(id.alias, 'mysql') ?? (MYSQL_ROLE.test(id.role) ? undefined : `"${id.role}" is not a MySQL role (MySQLMgmtNode, MySQLDataNode<n>, MySQLAppNode<n>)`);

@@ -106,6 +106,9 @@ export function isAddressable(name: string): boolean {
 
 /** §5.3: `vs_mgmt` is reserved, also as a prefix, for the cluster's management virtual server. */
 export const RESERVED_VSERVER_PREFIX = 'vs_mgmt';
+/** The management virtual server itself: exactly this name (it carries the cluster's own services). */
+export const MANAGEMENT_VSERVER = 'vs_mgmt';
+/** A name only the management virtual server may have: anything starting with vs_mgmt, in any case. */
 export function isReservedVserverName(name: string): boolean {
   return name.toLowerCase().startsWith(RESERVED_VSERVER_PREFIX);
 }

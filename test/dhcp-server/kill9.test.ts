@@ -37,6 +37,7 @@ t.test('kill -9 at random moments under load: no address is ever ACKed to two cl
   const load = await LoadClient.open(lab, cli, { server: '10.3.0.1', giaddr: '10.3.0.2', side: 0, rng, clients: CLIENTS, concurrency: CONCURRENCY });
 
   let server = await ServeProcess.ready(lab, srv, serveArgs);
+  t.teardown(() => load.stop());
   load.start();
   const acksAtKill: number[] = [];
   for (let k = 0; k < KILLS; k++) {

@@ -18,6 +18,7 @@ t.test('kill -9 of the active under load: the standby takes over within a second
   t.pass(`A active, B standby (${a.lines.find((x) => x.event === 'pair-resynced')?.ms} ms to exchange tables)`);
 
   const load = await LoadClient.open(l.lab, l.ns.ca, { server: SERVICE, giaddr: CLIENT_ADDRESS.a, side: 1, rng: new Rng(0x5a11), clients: 160, concurrency: 12, stepTimeoutMs: 250 });
+  t.teardown(() => load.stop());
   load.start();
   await new Promise((r) => setTimeout(r, 1500));
   const acksBefore = load.stats.acks;

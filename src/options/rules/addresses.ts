@@ -4,7 +4,7 @@
 //  - the alias must exist where the address is used (the filer; the MySQL role's home);
 //  - an alias that carries VLANs (data0 under data0.5) is a component and has no address (§5.2.2);
 //  - every filer has at least one mgmt# address, or the cluster cannot reach it (§5.2.6.1).
-import { parseInterfaceName, vlanBase, type AliasRole } from '../names.js';
+import { MANAGEMENT_VSERVER, parseInterfaceName, vlanBase, type AliasRole } from '../names.js';
 import type { ResolvedFiler } from '../normalize.js';
 import { error, warning, type Finding, type Path } from './context.js';
 import type { ClusterContext } from './cluster-context.js';
@@ -80,7 +80,7 @@ export function checkAddressPlacement(ctx: ClusterContext): Finding[] {
   for (const [vs, v] of Object.entries(ctx.description.vservers)) {
     const hosts = ctx.placement.get(vs)?.hosts ?? [];
     const keys = Object.keys(v.addresses);
-    if (keys.length === 0) out.push(error(['vservers', vs, 'addresses'], `${vs} has no address: a virtual server needs at least one on a data# alias`));
+    if (keys.length === 0) out.push(error(['vservers', vs, 'addresses'], `${vs} has no address: a virtual server needs at least one on a ${vs === MANAGEMENT_VSERVER ? 'mgmt# or data#' : 'data#'} alias`));
     for (const name of keys) {
       const path: Path = ['vservers', vs, 'addresses', name];
       const r = roleOf(name);
@@ -88,8 +88,13 @@ export function checkAddressPlacement(ctx: ClusterContext): Finding[] {
         out.push(error(path, r.why));
         continue;
       }
-      if (r.role !== 'data') {
-        out.push(error(path, `virtual servers have addresses on data# aliases (§5.2.3); ${name} is a ${r.role}# alias, private to a filer`));
+      // The management virtual server carries the cluster's own services (the DHCP service
+      // address first), so its addresses may also sit on the management network.
+      const allowed = vs === MANAGEMENT_VSERVER ? ['data', 'mgmt'] : ['data'];
+      if (!allowed.includes(r.role)) {
+        out.push(error(path, vs === MANAGEMENT_VSERVER
+          ? `vs_mgmt has addresses on mgmt# or data# aliases; ${name} is a ${r.role}# alias, private to a filer`
+          : `virtual servers have addresses on data# aliases (§5.2.3); ${name} is a ${r.role}# alias, private to a filer`));
         continue;
       }
       if (Object.keys(v.addresses[name]!).length === 0) out.push(error(path, `no address instances given for ${name}`));

@@ -2,9 +2,10 @@
 //  - Filer and virtual-server names are part of DHCP identifiers and DNS names (seed 003 §5.2.6.3,
 //    §5.4): unique case-insensitively, across both kinds (a DNS name cannot be a filer and a server).
 //  - A filer may not be named like a MySQL role: <cid>:mgmt0:MySQLMgmtNode would be both (§5.11).
-//  - vs_mgmt is reserved for the management virtual server, also as a prefix (§5.3).
+//  - vs_mgmt is reserved for the management virtual server, also as a prefix (§5.3): exactly one
+//    server may be named vs_mgmt (a key appears once), every other name starting with it is refused.
 //  - home/filers name declared filers; a template nobody uses is probably a typo.
-import { isReservedVserverName } from '../names.js';
+import { isReservedVserverName, MANAGEMENT_VSERVER } from '../names.js';
 import { MYSQL_ROLE } from '../schema.js';
 import { error, warning, type Finding, type Path } from './context.js';
 import type { ClusterContext } from './cluster-context.js';
@@ -43,8 +44,8 @@ export function checkClusterNames(ctx: ClusterContext): Finding[] {
   }
   for (const [name, v] of Object.entries(d.vservers)) {
     const path: Path = ['vservers', name];
-    if (isReservedVserverName(name)) {
-      out.push(error(path, `vs_mgmt is reserved for the cluster's management virtual server, also as a prefix, in any case (§5.3)`));
+    if (isReservedVserverName(name) && name !== MANAGEMENT_VSERVER) {
+      out.push(error(path, `vs_mgmt is reserved for the cluster's management virtual server, also as a prefix, in any case (§5.3): name it exactly vs_mgmt, or choose a name that does not start with vs_mgmt`));
     }
     claim(name, 'virtual server', path);
     if (v.home !== undefined) {

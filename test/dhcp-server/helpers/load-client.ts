@@ -129,7 +129,9 @@ export class LoadClient {
     this.#running = Promise.all(Array.from({ length: this.o.concurrency }, worker));
   }
 
+  /** Stops the workers and closes the socket; a second call does nothing. */
   async stop(): Promise<void> {
+    if (this.#stop) return;
     this.#stop = true;
     await this.#running;
     await this.sock.close();

@@ -87,7 +87,8 @@ export function serveArgs(l: PairLab, node: 'a' | 'b', extra: string[] = []): { 
 }
 
 export function startNode(l: PairLab, node: 'a' | 'b', extra: string[] = []): Promise<ServeProcess> {
-  return ServeProcess.ready(l.lab, l.ns[node], serveArgs(l, node, extra));
+  // A generous start-up bound: the machine running the suite may be very busy.
+  return ServeProcess.ready(l.lab, l.ns[node], serveArgs(l, node, extra), 60_000);
 }
 
 /** The role a server logged last (pair-role lines). */
