@@ -3,7 +3,7 @@
 // (schema.ts), then normalization and the cross-field rules (rules/). Positions come from the YAML
 // document itself (parseDocument + LineCounter), so a rule only names a path.
 import * as path from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { core as zcore } from 'zod';
 import { ConfigError, type Problem } from '../errors.js';
 import { readLimited } from '../input/read-limited.js';
@@ -11,6 +11,7 @@ import { ClusterDescription } from './schema.js';
 import { normalizeDescription, type ResolvedFiler } from './normalize.js';
 import { checkCluster } from './rules/index.js';
 import { formatPath, type Finding, type Path } from './rules/context.js';
+import { checkAliases, parseDocumentBounded, type BoundProblem } from './yaml-bounds.js';
 
 /** A cluster description that passed every rule: what every later part of rackstrap starts from. */
 export interface LoadedCluster {
@@ -45,9 +46,13 @@ export function loadClusterText(text: string, fileName: string): LoadedCluster {
   const lineCounter = new LineCounter();
   // yaml's own uniqueKeys check compares each key with every earlier key of its map: quadratic,
   // seconds for a 16,000-server cluster. duplicateKeyErrors does the same check in one pass.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  const duplicateKeys = duplicateKeyErrors(doc);
   const at = (line: number, col: number) => ({ file: fileName, line, col });
+  const boundProblem = (b: BoundProblem): ConfigError =>
+    new ConfigError([{ file: fileName, ...lineCounter.linePos(b.offset), field: '(yaml)', rule: b.rule, severity: 'error' }]);
+  const parsedYaml = parseDocumentBounded(text, { lineCounter, uniqueKeys: false });
+  if (!parsedYaml.ok) throw boundProblem(parsedYaml.problem);
+  const doc = parsedYaml.doc;
+  const duplicateKeys = duplicateKeyErrors(doc);
 
   // Positions from the LineCounter: with prettyErrors off, yaml leaves linePos unset.
   const yamlProblem = (e: { pos: [number, number]; message: string }, severity: 'error' | 'warning'): Problem => ({
@@ -68,7 +73,11 @@ export function loadClusterText(text: string, fileName: string): LoadedCluster {
   const locate = makeLocator(doc, lineCounter);
   const toProblem = (f: Finding): Problem => ({ file: fileName, ...locate(f.path), field: formatPath(f.path), rule: f.rule, severity: f.severity });
 
-  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const aliases = checkAliases(doc);
+  if (aliases) throw boundProblem(aliases);
+  // checkAliases bounds what aliases expand to; yaml's own count (a product per anchor) would
+  // refuse some of what it allows, and only with an exception.
+  const data: unknown = doc.toJS({ maxAliasCount: -1 });
   if (!isMap(doc.contents)) {
     throw new ConfigError([{ ...at(1, 1), field: '(document)', rule: 'a cluster description is a YAML mapping with cluster, scope and filers', severity: 'error' }]);
   }
@@ -165,14 +174,32 @@ function knownKeysHint(p: Path): string {
 function makeLocator(doc: Document, lc: LineCounter): (p: Path) => { line: number; col: number } {
   const pos = (offset: number) => lc.linePos(offset);
   const resolve = (n: unknown): unknown => (isAlias(n) ? n.resolve(doc) : n);
+  // Each mapping's keys indexed on first use: locating every finding stays linear in findings,
+  // where scanning a 10,000-entry mapping per finding was quadratic.
+  type Keyed = { exact: Map<string, Pair>; folded: Map<string, Pair> };
+  const keyText = (k: unknown) => (isScalar(k) ? String(k.value) : String(k));
+  const indexes = new WeakMap<YAMLMap, Keyed>();
+  const keysOf = (m: YAMLMap): Keyed => {
+    let ix = indexes.get(m);
+    if (!ix) {
+      ix = { exact: new Map(), folded: new Map() };
+      for (const it of m.items) {
+        const t = keyText(it.key);
+        if (!ix.exact.has(t)) ix.exact.set(t, it);
+        if (!ix.folded.has(t.toLowerCase())) ix.folded.set(t.toLowerCase(), it);
+      }
+      indexes.set(m, ix);
+    }
+    return ix;
+  };
   return (p) => {
     let node = resolve(doc.contents);
     let keyNode: Node | undefined;
     for (const seg of p) {
       if (isMap(node)) {
         const text = String(seg);
-        const keyText = (k: unknown) => (isScalar(k) ? String(k.value) : String(k));
-        const pair = node.items.find((it) => keyText(it.key) === text) ?? node.items.find((it) => keyText(it.key).toLowerCase() === text.toLowerCase());
+        const ix = keysOf(node);
+        const pair = ix.exact.get(text) ?? ix.folded.get(text.toLowerCase());
         if (!pair) break;
         keyNode = isScalar(pair.key) ? pair.key : keyNode;
         node = resolve(pair.value);
