@@ -7,7 +7,7 @@ import type { Topology, TopologyMysql, TopologyVserver } from './schema.js';
 import type { LoadedCluster } from './load.js';
 import type { ResolvedFiler } from './normalize.js';
 import { filerIdentifier, mysqlIdentifier, topologyKey, vserverIdentifier } from './identifiers.js';
-import { contains, formatIp, netmaskOf, parseCidr, parseIp, type Cidr, type Family } from './rules/ip.js';
+import { contains, formatIp, netmaskOf, parseCidr, parseIp, PrefixIndex, type Cidr, type Family } from './rules/ip.js';
 import { findFiler, placeVservers, type Placement } from './rules/placement.js';
 
 export type { Placement, Exclusion } from './rules/placement.js';
@@ -128,10 +128,10 @@ export function reservationsOf(loaded: LoadedCluster): Reservation[] {
   const d = loaded.description;
   const cid = d.cluster.id;
   const subnets = subnetsOf(loaded);
-  const cidrs: Cidr[] = subnets.map((s) => parseCidr(s.prefix)!);
+  const index = new PrefixIndex(subnets.map((s, i) => [parseCidr(s.prefix), i] as const));
   const place = (address: string): { family: Family; subnet: ResolvedSubnet } => {
     const ip = parseIp(address);
-    const i = ip ? cidrs.findIndex((c) => contains(c, ip)) : -1;
+    const i = ip ? index.find(ip) ?? -1 : -1;
     if (!ip || i < 0) throw new RackstrapError('RS_CONFIG', `${address} is in no declared subnet (the description was not validated?)`);
     return { family: ip.family, subnet: subnets[i]! };
   };

@@ -7,7 +7,7 @@
 //  - home/filers name declared filers; a template nobody uses is probably a typo.
 import { isReservedVserverName, MANAGEMENT_VSERVER } from '../names.js';
 import { MYSQL_ROLE } from '../schema.js';
-import { error, warning, type Finding, type Path } from './context.js';
+import { error, listSome, warning, type Finding, type Path } from './context.js';
 import type { ClusterContext } from './cluster-context.js';
 
 const MYSQL_ROLE_ANY_CASE = new RegExp(MYSQL_ROLE.source, 'i');
@@ -15,10 +15,22 @@ const MYSQL_ROLE_ANY_CASE = new RegExp(MYSQL_ROLE.source, 'i');
 /** A reference to a filer that is not exactly a filer's name: why, with a suggestion. */
 export function badFilerRef(ctx: ClusterContext, ref: string): string | undefined {
   if (ctx.filers.has(ref)) return undefined;
-  const known = [...ctx.filers.keys()];
-  const same = known.find((k) => k.toLowerCase() === ref.toLowerCase());
+  const same = filersByLowerCase(ctx).get(ref.toLowerCase());
   if (same) return `no filer named ${ref}: did you mean ${same}? (filer names keep their case in DHCP identifiers)`;
-  return `no filer named ${ref} (filers: ${known.join(', ') || 'none'})`;
+  return `no filer named ${ref} (filers: ${listSome([...ctx.filers.keys()]) || 'none'})`;
+}
+
+const lowerCaseNames = new WeakMap<ClusterContext['filers'], Map<string, string>>();
+
+/** Filer names by their lower case (first one wins), built once per cluster. */
+function filersByLowerCase(ctx: ClusterContext): Map<string, string> {
+  let m = lowerCaseNames.get(ctx.filers);
+  if (!m) {
+    m = new Map();
+    for (const k of ctx.filers.keys()) if (!m.has(k.toLowerCase())) m.set(k.toLowerCase(), k);
+    lowerCaseNames.set(ctx.filers, m);
+  }
+  return m;
 }
 
 export function checkClusterNames(ctx: ClusterContext): Finding[] {

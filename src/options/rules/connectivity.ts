@@ -6,7 +6,7 @@
 import { warning, type Finding, type Path } from './context.js';
 import type { ClusterContext } from './cluster-context.js';
 import { isAliasVlan } from './stack-model.js';
-import { contains, parseCidr, parseIp, type Cidr } from './ip.js';
+import { parseCidr, parseIp, PrefixIndex, type Cidr } from './ip.js';
 
 function describePaths(paths: string[]): string {
   if (paths.length === 1) return paths[0] === 'untagged' ? 'untagged' : `VLAN ${paths[0]}`;
@@ -41,11 +41,12 @@ export function checkConnectivity(ctx: ClusterContext): Finding[] {
 
   // Filer-private addresses of one alias name should sit on one subnet across filers.
   const cidrs = ctx.description.scope.subnets.map((s) => parseCidr(s.prefix)).filter((c): c is Cidr => c !== undefined);
+  const index = new PrefixIndex(cidrs.map((c) => [c, c] as const));
   const subnetOf = new Map<string, { filer: string; subnet: string }>();
   for (const f of ctx.filers.values()) {
     for (const [alias, a] of Object.entries(f.addresses)) {
       const ip = parseIp(a);
-      const c = ip && cidrs.find((x) => contains(x, ip));
+      const c = ip && index.find(ip);
       if (!c) continue;
       const first = subnetOf.get(alias);
       if (!first) subnetOf.set(alias, { filer: f.name, subnet: c.text });

@@ -72,3 +72,12 @@ export function bareStackView(stack: Stack, nics?: readonly string[]): StackView
     subject: 'this stack',
   };
 }
+
+/** Most other holders or addresses one message lists; the rest are counted, so a message stays a line. */
+export const LIST_AT_MOST = 5;
+
+/** `a, b, c, d, e and 12 more`. */
+export function listSome(items: readonly string[], most = LIST_AT_MOST): string {
+  if (items.length <= most) return items.join(', ');
+  return `${items.slice(0, most).join(', ')} and ${items.length - most} more`;
+}

@@ -10,7 +10,7 @@
 import { error, warning, type Finding, type Path } from './context.js';
 import type { ClusterContext } from './cluster-context.js';
 import { assignmentsOf } from './assignments.js';
-import { contains, ipKey, parseCidr, parseIp, type Cidr } from './ip.js';
+import { contains, ipKey, parseCidr, parseIp, PrefixIndex, ruleWork, type Cidr } from './ip.js';
 
 /** Linux: table ids 1-252 are free for users; 253-255 are default/main/local (§5.9, ref. 14). */
 export const MAX_TABLES_PER_FILER = 252;
@@ -40,45 +40,62 @@ export function checkVservers(ctx: ClusterContext): Finding[] {
     }
   }
 
-  // Tables per filer.
-  for (const filer of ctx.filers.keys()) {
-    const tables = new Set<number>();
-    let servers = 0;
-    for (const [name, v] of Object.entries(d.vservers)) {
-      if (!placement.get(name)?.hosts.includes(filer)) continue;
-      servers++;
-      tables.add(v.table);
+  // Tables per filer: one pass over the servers, each adding its table to its hosts' sets.
+  const perFiler = new Map<string, { tables: Set<number>; servers: number }>();
+  for (const [name, v] of Object.entries(d.vservers)) {
+    for (const filer of placement.get(name)?.hosts ?? []) {
+      const t = perFiler.get(filer) ?? { tables: new Set<number>(), servers: 0 };
+      t.servers++;
+      t.tables.add(v.table);
+      perFiler.set(filer, t);
     }
-    if (tables.size > MAX_TABLES_PER_FILER) {
-      out.push(error(['filers', filer], `${servers} virtual servers with ${tables.size} distinct routing tables may run on ${filer}; Linux has ${MAX_TABLES_PER_FILER} (§5.9)`));
+  }
+  for (const filer of ctx.filers.keys()) {
+    const t = perFiler.get(filer);
+    if (t && t.tables.size > MAX_TABLES_PER_FILER) {
+      out.push(error(['filers', filer], `${t.servers} virtual servers with ${t.tables.size} distinct routing tables may run on ${filer}; Linux has ${MAX_TABLES_PER_FILER} (§5.9)`));
     }
   }
 
-  // Shared tables must agree on the default route where the servers can meet. Only servers with
-  // the same table id can conflict, so compare within each table's bucket (each server against
-  // the earlier ones, in description order): all pairs would be quadratic in the cluster's
-  // servers (130 M pairs at 64 filers x 252 servers).
-  const byTable = new Map<number, Array<[string, (typeof d.vservers)[string]]>>();
+  // Shared tables must agree on the default route where the servers can meet. For each table
+  // and filer, the first two servers with different gateways are kept (in description order);
+  // a server conflicts with the earlier one whose gateway differs from its own on any filer it
+  // shares with it. Linear in servers x hosts: comparing pairs was quadratic in the servers of a
+  // table (10,000 servers in one table: 50 M pairs, each parsing two gateways).
+  type Seen = { index: number; name: string; gateway: string | undefined; key: string; hosts: readonly string[] };
+  const firstTwo = new Map<string, [Seen] | [Seen, Seen]>();
+  let index = 0;
   for (const [a, va] of Object.entries(d.vservers)) {
-    const earlier = byTable.get(va.table) ?? [];
-    for (const [b, vb] of earlier) {
-      const ha = placement.get(a)?.hosts ?? [];
-      const meet = (placement.get(b)?.hosts ?? []).filter((f) => ha.includes(f));
-      if (!meet.length) continue;
-      const ga = va.gateway ? parseIp(va.gateway) : undefined;
-      const gb = vb.gateway ? parseIp(vb.gateway) : undefined;
-      if ((ga && ipKey(ga)) === (gb && ipKey(gb))) continue;
+    const hosts = placement.get(a)?.hosts ?? [];
+    const ga = va.gateway === undefined ? undefined : parseIp(va.gateway);
+    const me: Seen = { index: index++, name: a, gateway: va.gateway, key: ga ? ipKey(ga) : 'none', hosts };
+    let conflict: Seen | undefined;
+    for (const f of hosts) {
+      ruleWork.comparisons++;
+      const slot = `${va.table} ${f}`;
+      const seen = firstTwo.get(slot);
+      if (!seen) {
+        firstTwo.set(slot, [me]);
+        continue;
+      }
+      // The earliest server that disagrees, as comparing in description order would name.
+      const other = seen.find((s) => s.key !== me.key);
+      if (other && (!conflict || other.index < conflict.index)) conflict = other;
+      if (seen.length === 1 && seen[0].key !== me.key) firstTwo.set(slot, [seen[0], me]);
+    }
+    if (conflict) {
+      const mine = new Set(hosts);
+      const meet = conflict.hosts.filter((f) => mine.has(f));
       out.push(
         error(va.gateway !== undefined ? ['vservers', a, 'gateway'] : ['vservers', a, 'table'],
-          `${a} shares table ${va.table} with ${b} and both can run on ${meet.join(', ')}, but their gateways differ (${va.gateway ?? 'none'} vs ${vb.gateway ?? 'none'}): one table has one default route`),
+          `${a} shares table ${va.table} with ${conflict.name} and both can run on ${meet.join(', ')}, but their gateways differ (${va.gateway ?? 'none'} vs ${conflict.gateway ?? 'none'}): one table has one default route`),
       );
     }
-    earlier.push([a, va]);
-    byTable.set(va.table, earlier);
   }
 
   // Gateways.
   const cidrs = d.scope.subnets.map((s) => parseCidr(s.prefix)).filter((c): c is Cidr => c !== undefined);
+  const subnetIndex = new PrefixIndex(cidrs.map((c) => [c, c] as const));
   const assigned = new Map<string, string>();
   for (const a of assignmentsOf(d)) if (a.ip) assigned.set(ipKey(a.ip), a.label);
   for (const [name, v] of Object.entries(d.vservers)) {
@@ -95,7 +112,7 @@ export function checkVservers(ctx: ClusterContext): Finding[] {
     for (const instances of Object.values(v.addresses)) {
       for (const a of Object.values(instances)) {
         const ip = parseIp(a);
-        const c = ip && cidrs.find((x) => contains(x, ip));
+        const c = ip && subnetIndex.find(ip);
         if (c) mine.add(c);
       }
     }
