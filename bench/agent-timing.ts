@@ -22,13 +22,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { makeRunner } from '../src/net/runner.js';
-import { agentDown, startAgent, waitAgentUp, type AgentSetup } from '../src/demo/agents.js';
-import { spawnIn, type Child } from '../src/demo/child.js';
-import { expectedFiler } from '../src/demo/expect.js';
-import { buildLab, destroyLab, resetFiler } from '../src/demo/lab.js';
-import { planLab, type LabPlan } from '../src/demo/lab-plan.js';
-import { waitLacp } from '../src/demo/observe-filer.js';
-import { startServer } from '../src/demo/server.js';
+import { agentDown, startAgent, waitAgentUp, type AgentSetup } from '../src/lab/agents.js';
+import { spawnIn, type Child } from '../src/lab/child.js';
+import { expectedFiler } from '../src/lab/expect.js';
+import { buildLab, destroyLab, resetFiler } from '../src/lab/build.js';
+import { planLab, type LabPlan } from '../src/lab/lab-plan.js';
+import { waitLacp } from '../src/lab/observe-filer.js';
+import { startServer } from '../src/lab/server.js';
 import { filerIdentifier } from '../src/options/identifiers.js';
 import { loadClusterFile, loadClusterText, type LoadedCluster } from '../src/options/load.js';
 import { parseInterfaceName } from '../src/options/names.js';
@@ -293,8 +293,8 @@ async function onHost(reps: number, dhcpTimeoutMs: number): Promise<Figures> {
 }
 
 async function inUml(reps: number, dhcpTimeoutMs: number): Promise<Figures | string> {
-  const { runUml, umlUnavailable } = await import('../test/helpers/uml.js');
-  const { GUEST_MODULES, PROJECT_ROOT } = await import('../src/demo/host.js');
+  const { runUml, umlUnavailable } = await import('../src/lab/uml.js');
+  const { GUEST_MODULES, PROJECT_ROOT } = await import('../src/lab/host.js');
   const missing = umlUnavailable();
   if (missing !== undefined) return missing;
   const abort = new AbortController();

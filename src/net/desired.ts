@@ -358,7 +358,10 @@ export function buildDesiredState(raw: DesiredInput): DesiredState {
     routes.push({ table: RT_TABLE_MAIN, dst: 'default', gateway: defaultRoute.via, dev: defaultRoute.dev, owner: `filer ${topology.filer}` });
   }
 
-  // Virtual servers: seed 000 "Virtual Server Enable Operation" (and "Route Setup").
+  // Virtual servers: seed 000 "Virtual Server Enable Operation" (and "Route Setup"). Servers may
+  // share a routing table: the table is one object, with one default route that belongs to the
+  // table (added once, after every server's connected routes), not to each server.
+  const tableDefaults = new Map<number, { gateway: string; dev: string; servers: string[] }>();
   input.vservers.forEach((vs, i) => {
     const field = `vservers.${i}`;
     const placed = vs.addresses.map((va, j) => addAddress(`${field}.addresses.${j}`, va.alias, va.address, va.broadcast, false, vs.name));
@@ -374,8 +377,12 @@ export function buildDesiredState(raw: DesiredInput): DesiredState {
     }
     if (vs.gateway !== undefined) {
       const on = placed.find((a) => contains(a.address, a.prefixlen, vs.gateway!));
+      const shared = tableDefaults.get(vs.table);
       if (on === undefined) problem(`${field}.gateway`, `gateway ${vs.gateway} of ${vs.name} is on none of its subnets`);
-      else routes.push({ table: vs.table, dst: 'default', gateway: vs.gateway, dev: on.dev, realm: vs.table, owner: vs.name });
+      else if (shared === undefined) tableDefaults.set(vs.table, { gateway: vs.gateway, dev: on.dev, servers: [vs.name] });
+      else if (shared.gateway !== vs.gateway) {
+        problem(`${field}.gateway`, `${vs.name} shares table ${vs.table} with ${shared.servers.join(', ')}, whose gateway is ${shared.gateway}, not ${vs.gateway}: one table has one default route`);
+      } else shared.servers.push(vs.name);
     }
     // One rule per server address: `from IP table VSID realms VSID/VSID`. Seed 000 also adds
     // `from NET to IP iif DEV table VSID ...`; it is left out on purpose. Packets addressed to the
@@ -390,6 +397,10 @@ export function buildDesiredState(raw: DesiredInput): DesiredState {
       counters.push({ server: vs.name, address: a.address });
     }
   });
+
+  for (const [table, t] of tableDefaults) {
+    routes.push({ table, dst: 'default', gateway: t.gateway, dev: t.dev, realm: table, owner: t.servers.length === 1 ? t.servers[0]! : `table ${table} (${t.servers.join(', ')})` });
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return { filer: topology.filer, generation: topology.generation, links, addresses, routes, rules, counters };

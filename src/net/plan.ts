@@ -9,7 +9,8 @@
 //    to exactly where it was when a later step fails.
 //  - Order (seed 000's disable operation, then its enable operation):
 //      iptables del, rule del, route del, addr del (on links going away), link release/del (top-down),
-//      link add/enslave/mtu (bottom-up), link up (bottom-up), addr add, addr del (the rest),
+//      per link bottom-up: add, mtu, members down and enslaved, up (see the build below),
+//      addr add, addr del (the rest),
 //      route add, rule add, route flush cache, iptables add.
 //    Addresses are added before old ones are deleted so that a device never passes through zero
 //    addresses, which would make the kernel flush every route through it.
@@ -309,6 +310,23 @@ export function plan(desired: DesiredState, observed: ObservedState, features: F
     }
     effMtu.set(d.ifname, m);
   }
+  // One link at a time, bottom-up, each finished (created, members enslaved, up) before anything
+  // stacked on it is touched. The kernel's rules decide this order, for any depth of stack:
+  //  - a VLAN cannot be opened while its lower device is down ("Network is down"), and enslaving
+  //    opens the new member: so a lower device is up before anything on it is created or enslaved;
+  //  - a device cannot be enslaved while up ("Device can not be enslaved while up"), and a lower
+  //    device going up opens its VLANs with it: so a VLAN that is to join a bond (fail0 over
+  //    bond0.10 and bond1.10) is created only after its lower device is up, and stays down until
+  //    the bond takes it; one that existed already is taken down first.
+  const upInPlan = new Set<string>();
+  const isUpBy = (name: string): boolean => {
+    const o = obsLink.get(name);
+    const d = desiredLink.get(name);
+    if (upInPlan.has(name)) return true;
+    // A lower device opened in this plan opens the VLANs already on it.
+    if (d?.kind === 'vlan' && upInPlan.has(d.parent)) return true;
+    return o !== undefined && o.up && !released.has(name);
+  };
   for (const d of desired.links) {
     const act = action.get(d.ifname)!;
     const o = obsLink.get(d.ifname);
@@ -337,11 +355,17 @@ export function plan(desired: DesiredState, observed: ObservedState, features: F
           conflicts.push(`${m} should join ${d.ifname} but is enslaved to ${mo.master}, which is not rackstrap's`);
           continue;
         }
-        if (!mFresh && mo !== undefined && mo.up && !released.has(m)) {
+        if (!mFresh && mo !== undefined && isUpBy(m)) {
           step(ph.linkBuild, 'link-down', m, d.role, linkDown(m), [linkUp(m)], `${m} must be down to join ${d.ifname}`);
         }
         step(ph.linkBuild, 'link-enslave', m, d.role, linkMaster(m, d.ifname), [linkNomaster(m)], `${m} joins ${d.ifname}`);
       }
+    }
+    if (activeMember.has(d.ifname) || externalMember.has(d.ifname)) continue; // its bond opens it
+    if (fresh || !o!.up || released.has(d.ifname)) {
+      step(ph.linkBuild, 'link-up', d.ifname, linkFeature(d), linkUp(d.ifname), [linkDown(d.ifname)],
+        'bring it up before anything is stacked on it');
+      upInPlan.add(d.ifname);
     }
   }
   // Links that will carry addresses get promote_secondaries before any address arrives.
@@ -352,16 +376,6 @@ export function plan(desired: DesiredState, observed: ObservedState, features: F
     if (fresh.length === 0) continue;
     const names = fresh.map((d) => d.ifname);
     step(ph.linkBuild, 'link-sysctl', names.join(' '), f, promoteSecondaries(names), [], 'one server leaving must not take the others\' addresses in its subnet with it');
-  }
-  for (const d of desired.links) {
-    const act = action.get(d.ifname)!;
-    const o = obsLink.get(d.ifname);
-    if (act === 'external' || activeMember.has(d.ifname) || externalMember.has(d.ifname)) continue;
-    if (act === 'physical' && o === undefined) continue;
-    const fresh = act === 'create' || act === 'recreate';
-    if (fresh || !o!.up || released.has(d.ifname)) {
-      step(ph.linkUp, 'link-up', d.ifname, linkFeature(d), linkUp(d.ifname), [linkDown(d.ifname)], 'bring it up (bottom-up)');
-    }
   }
   // NICs rackstrap releases and no bond takes back: rackstrap took them down to enslave them.
   for (const name of released) {

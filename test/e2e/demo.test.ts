@@ -11,13 +11,13 @@
 //   - generation 2 with moved addresses picked up live
 import t from 'tap';
 import { decodeCacheFile } from '../../src/cache/cache-file.js';
-import { runDemo } from '../../src/demo/host.js';
-import { expectedFiler } from '../../src/demo/expect.js';
-import { comparable } from '../../src/demo/observe-filer.js';
+import { runDemo } from '../../src/lab/host.js';
+import { expectedFiler } from '../../src/lab/expect.js';
+import { comparable } from '../../src/lab/observe-filer.js';
 import { parseObservation, type ObservedState, type RawObservation } from '../../src/net/observe.js';
 import { loadClusterFile } from '../../src/options/load.js';
 import { parseInterfaceName } from '../../src/options/names.js';
-import { umlUnavailable } from '../helpers/uml.js';
+import { umlUnavailable } from '../../src/lab/uml.js';
 
 const CLUSTER = 'examples/cluster.yaml';
 

@@ -148,7 +148,7 @@ async function guest(out: string): Promise<void> {
 
 async function host(): Promise<void> {
   const { default: t } = await import('tap');
-  const { runUml, umlUnavailable } = await import('../helpers/uml.js');
+  const { runUml, umlUnavailable } = await import('../../src/lab/uml.js');
 
   t.test('the Filer1 plan builds a real LACP bond, VLANs, aliases and per-server routing in user-mode Linux', async (t) => {
     const missing = umlUnavailable();

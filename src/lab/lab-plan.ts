@@ -69,7 +69,7 @@ export interface LabPlan {
 
 export class LabPlanError extends RackstrapError {
   constructor(message: string) {
-    super('RS_DEMO_LAB', message);
+    super('RS_LAB_LAB', message);
   }
 }
 

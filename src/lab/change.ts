@@ -32,7 +32,7 @@ function aliasToMove(addresses: Record<string, string>): string | undefined {
 /** Where the scalar at `path` is written in the source. */
 function scalarRange(doc: Document, path: string[], fileName: string): [number, number] {
   const node = doc.getIn(path, true);
-  if (!isScalar(node) || node.range == null) throw new RackstrapError('RS_DEMO_CHANGE', `${fileName}: ${path.join('.')} is not a plain value in the file`);
+  if (!isScalar(node) || node.range == null) throw new RackstrapError('RS_LAB_CHANGE', `${fileName}: ${path.join('.')} is not a plain value in the file`);
   return [node.range[0], node.range[1]];
 }
 
@@ -73,7 +73,7 @@ export function changeDescription(text: string, loaded: LoadedCluster, fileName:
     edits.push({ range: scalarRange(doc, ['filers', f.name, 'addresses', key], fileName), value: formatIpv4(to) });
     moved.push({ filer: f.name, alias, from, to: formatIpv4(to) });
   }
-  if (moved.length === 0) throw new RackstrapError('RS_DEMO_CHANGE', `${fileName}: no filer address could be moved for the live-update step`);
+  if (moved.length === 0) throw new RackstrapError('RS_LAB_CHANGE', `${fileName}: no filer address could be moved for the live-update step`);
   let out = text;
   for (const e of edits.sort((a, b) => b.range[0] - a.range[0])) out = `${out.slice(0, e.range[0])}${e.value}${out.slice(e.range[1])}`;
   return { text: out, loaded: loadClusterText(out, fileName), generation, moved };

@@ -3,8 +3,8 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { loadAgentConfig } from '../../src/bootstrap/agent-config.js';
-import { agentConfig, writeAgentConfig } from '../../src/demo/agents.js';
-import { planLab } from '../../src/demo/lab-plan.js';
+import { agentConfig, writeAgentConfig } from '../../src/lab/agents.js';
+import { planLab } from '../../src/lab/lab-plan.js';
 import { loadClusterFile } from '../../src/options/load.js';
 
 t.test('agent.yaml for a lab filer loads with the agent’s loader', async (t) => {

@@ -5,12 +5,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RackstrapError } from '../errors.js';
 
-/** bin/rackstrap.js of this checkout (dist/src/demo -> the project root). */
+/** bin/rackstrap.js of this checkout (dist/src/lab -> the project root). */
 export const RACKSTRAP_BIN = fileURLToPath(new URL('../../../bin/rackstrap.js', import.meta.url));
 
 export class ChildError extends RackstrapError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('RS_DEMO_CHILD', message, options);
+    super('RS_LAB_CHILD', message, options);
   }
 }
 

@@ -2,7 +2,7 @@
 // subnet to an address nobody uses, everything else (comments included) as it was.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { changeDescription } from '../../src/demo/change.js';
+import { changeDescription } from '../../src/lab/change.js';
 import { loadClusterFile } from '../../src/options/load.js';
 
 t.test('the example: generation 2, san0 of each filer moved', async (t) => {

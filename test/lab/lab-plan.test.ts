@@ -2,7 +2,7 @@
 // VLAN with addresses nobody else uses, LACP bonds get LACP partners, NICs keep their MACs.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { planLab, wireVlanPath } from '../../src/demo/lab-plan.js';
+import { planLab, wireVlanPath } from '../../src/lab/lab-plan.js';
 import { loadClusterFile, loadClusterText } from '../../src/options/load.js';
 import { reservationsOf } from '../../src/options/resolve.js';
 import { Stack } from '../../src/options/schema.js';

@@ -16,7 +16,7 @@ import { agentDown, agentEvents, agentStatus, startAgent, waitAgentUp, type Agen
 import { changeDescription, type MovedAddress } from './change.js';
 import type { Child } from './child.js';
 import { expectedFiler, type ExpectedFiler } from './expect.js';
-import { buildLab, destroyLab } from './lab.js';
+import { buildLab, destroyLab } from './build.js';
 import { planLab, type LabFiler, type LabPlan } from './lab-plan.js';
 import { comparable, snapshot, waitAddressed, waitLacp } from './observe-filer.js';
 import { Reporter, seconds, type Sink } from './report.js';

@@ -1,8 +1,8 @@
 // The host shows only what the guest prints between its marks, whole lines, however the console
 // output is chunked.
 import t from 'tap';
-import { consoleFilter } from '../../src/demo/host.js';
-import { GUEST_DONE_MARK, GUEST_START_MARK } from '../../src/demo/marks.js';
+import { consoleFilter } from '../../src/lab/host.js';
+import { GUEST_DONE_MARK, GUEST_START_MARK } from '../../src/lab/marks.js';
 
 t.test('console filter', async (t) => {
   const got: string[] = [];

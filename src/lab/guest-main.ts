@@ -1,5 +1,5 @@
 // The guest half of the demo: user-mode Linux runs this as root inside the guest (see host.ts).
-//   node dist/src/demo/guest-main.js --out DIR --work DIR --cluster FILE [--console /dev/console]
+//   node dist/src/lab/guest-main.js --out DIR --work DIR --cluster FILE [--console /dev/console]
 //                                     [--dhcp-timeout MS] [--skip-live]
 // Output for people goes to --console (the guest console, which the host streams live) and to
 // DIR/transcript.txt; results to DIR/results.json. Exit status 0 when every check passed.

@@ -6,7 +6,7 @@ import type { LabBatch, LabPlan } from './lab-plan.js';
 
 export class LabError extends RackstrapError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('RS_DEMO_LAB', message, options);
+    super('RS_LAB_LAB', message, options);
   }
 }
 

@@ -3,7 +3,7 @@
 // per-server routes and rules; what rackstrap does not own stays out.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { renderStack } from '../../src/demo/tree.js';
+import { renderStack } from '../../src/lab/tree.js';
 import { parseObservation, type RawObservation } from '../../src/net/observe.js';
 
 const load = (f: string) => parseObservation(JSON.parse(readFileSync(f, 'utf8')) as RawObservation);

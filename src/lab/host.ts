@@ -4,13 +4,13 @@
 // powers off) or in runUml's temporary folder (removed before this returns, also on abort).
 //
 // The UML machinery (ptrace shim for AVX-512 hosts, hostfs root, module loading) is the test
-// helper's: test/helpers/uml.ts, compiled to dist/test/helpers/uml.js like the rest.
+// lab's own: uml.ts in this folder.
 import { fileURLToPath } from 'node:url';
-import { runUml, umlUnavailable } from '../../test/helpers/uml.js';
+import { runUml, umlUnavailable } from './uml.js';
 import type { FlowResults } from './flow.js';
 import { GUEST_DONE_MARK, GUEST_START_MARK } from './marks.js';
 
-/** The project root (dist/src/demo -> ../../..). */
+/** The project root (dist/src/lab -> ../../..). */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const GUEST_MAIN = fileURLToPath(new URL('./guest-main.js', import.meta.url));
 

@@ -1,7 +1,7 @@
 // What each filer of the example must hold: its own addresses, its home virtual servers' and its
 // MySQL roles', and nothing of the other filer's.
 import t from 'tap';
-import { expectedFiler, missingAddresses } from '../../src/demo/expect.js';
+import { expectedFiler, missingAddresses } from '../../src/lab/expect.js';
 import { parseObservation, type RawObservation } from '../../src/net/observe.js';
 import { loadClusterFile } from '../../src/options/load.js';
 import { readFileSync } from 'node:fs';
