@@ -8,7 +8,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { openCache } from '../cache/open-cache.js';
-import { parseObservation, type RawObservation } from '../net/observe.js';
+import { parseObservation, type ObservedState, type RawObservation } from '../net/observe.js';
 import { makeRunner, type Runner } from '../net/runner.js';
 import { loadClusterFile, type LoadedCluster } from '../options/load.js';
 import { renderStatus } from '../bootstrap/status-render.js';
@@ -22,6 +22,7 @@ import { comparable, snapshot, waitAddressed, waitLacp } from './observe-filer.j
 import { Reporter, seconds, type Sink } from './report.js';
 import { exchanges, startServer, type ServerReady } from './server.js';
 import { renderStack } from './tree.js';
+import { checkKernel, expectedKernel, renderChecks, type KernelCheck } from './check.js';
 
 export interface FlowOptions {
   /** The cluster description (examples/cluster.yaml). */
@@ -35,8 +36,12 @@ export interface FlowOptions {
   dhcpTimeoutMs?: number;
   /** Per agent run: up within this, or the run fails (generous: UML slows down a lot on a busy host). */
   runTimeoutMs?: number;
-  /** Skip the live-update step (5). */
+  /** Skip the live-update step. */
   skipLiveUpdate?: boolean;
+  /** Skip the cache step (server stopped, filers torn down, up again from the cache). */
+  skipCache?: boolean;
+  /** Only these filers (default: every filer of the description). */
+  filers?: string[];
   /** Namespace prefix. */
   prefix?: string;
   /** Date.now() on the host when it started the guest: step 1 then shows the boot time. */
@@ -58,6 +63,9 @@ export interface FilerRun {
   snapshotFile: string;
   /** Same links, addresses, routes and rules as the DHCP run (cache run). */
   sameAsDhcp?: boolean;
+  /** The kernel against the description: how many fields were compared, and those that differ. */
+  checked?: number;
+  differ?: KernelCheck[];
 }
 
 export interface FlowResults {
@@ -97,7 +105,7 @@ export async function runFlow(opts: FlowOptions): Promise<FlowResults> {
   mkdirSync(opts.out, { recursive: true });
   mkdirSync(opts.work, { recursive: true });
   const loaded = await loadClusterFile(opts.cluster);
-  const lab = planLab(loaded, { prefix: opts.prefix ?? 'rs' });
+  const lab = planLab(loaded, { prefix: opts.prefix ?? 'rs', ...(opts.filers ? { filers: opts.filers } : {}) });
   const results: FlowResults = { ok: false, problems: [], cluster: opts.cluster, lab, dhcpTimeoutMs, runs: {}, caches: {}, moved: [], steps: [], serverExchanges: 0 };
   const { cluster } = loaded.description;
   const ctx: Ctx = {
@@ -121,9 +129,10 @@ export async function runFlow(opts: FlowOptions): Promise<FlowResults> {
   };
   let server: ServerReady | undefined;
   let labBuilt = false;
+  let n = 0;
 
   try {
-    r.step(1, 'Boot user-mode Linux and build the lab');
+    r.step(++n, 'Boot user-mode Linux and build the lab');
     // UML keeps the host's wall clock, so the host's start time gives the boot time.
     const boot = opts.hostStartMs === undefined ? '' : ` ${seconds(Date.now() - opts.hostStartMs)} after the host started it`;
     r.info(`guest up${boot} (Linux ${release()}): bonding, 802.1Q, macvlan and bridge loaded`);
@@ -131,11 +140,11 @@ export async function runFlow(opts: FlowOptions): Promise<FlowResults> {
     labBuilt = true;
     r.info(describeLab(lab));
 
-    r.step(2, `Start the embedded DHCP server on ${opts.cluster}`);
+    r.step(++n, `Start the embedded DHCP server on ${opts.cluster}`);
     server = await startServer(lab, opts.cluster, join(opts.work, 'serve-leases.log'));
     r.info(describeServer(server, loaded));
 
-    r.step(3, 'Start both agents at once: topology and addresses from DHCP');
+    r.step(++n, `Start ${lab.filers.length === 1 ? 'the agent' : `all ${lab.filers.length} agents at once`}: topology and addresses from DHCP`);
     results.runs.dhcp = await runAgents(ctx, 'dhcp');
     for (const f of lab.filers) {
       const cache = await copyCache(ctx.setups.get(f.name)!, loaded, opts.out, f.name);
@@ -144,17 +153,19 @@ export async function runFlow(opts: FlowOptions): Promise<FlowResults> {
       if (cache.files.length === 0) ctx.problem(`${f.name}: no cache was written`);
     }
 
-    r.step(4, 'Stop the server, tear both filers down, start the agents again: up from the cache');
-    await server.child.stop();
-    results.serverExchanges += exchanges(server.child).length;
-    server = undefined;
-    await stopAgents(ctx);
-    await Promise.all(lab.filers.map((f) => tearDown(ctx, f)));
-    r.info(`no DHCP server now: each agent asks for ${seconds(dhcpTimeoutMs)}, then builds everything from its cache`);
-    results.runs.cache = await runAgents(ctx, 'cache');
+    if (!opts.skipCache) {
+      r.step(++n, 'Stop the server, tear the filers down, start the agents again: up from the cache');
+      await server.child.stop();
+      results.serverExchanges += exchanges(server.child).length;
+      server = undefined;
+      await stopAgents(ctx);
+      await Promise.all(lab.filers.map((f) => tearDown(ctx, f)));
+      r.info(`no DHCP server now: each agent asks for ${seconds(dhcpTimeoutMs)}, then builds everything from its cache`);
+      results.runs.cache = await runAgents(ctx, 'cache');
+    }
 
-    if (!opts.skipLiveUpdate) {
-      r.step(5, 'Restart the server with a changed description: the agents pick it up live');
+    if (!opts.skipLiveUpdate && !opts.skipCache) {
+      r.step(++n, 'Restart the server with a changed description: the agents pick it up live');
       const file = join(opts.work, 'cluster-gen2.yaml');
       const changed = changeDescription(readFileSync(opts.cluster, 'utf8'), loaded, file);
       writeFileSync(file, changed.text);
@@ -167,7 +178,7 @@ export async function runFlow(opts: FlowOptions): Promise<FlowResults> {
   } catch (err) {
     ctx.problem(err instanceof Error ? err.message : String(err));
   } finally {
-    r.step(opts.skipLiveUpdate ? 5 : 6, 'Clean up');
+    r.step(++n, 'Clean up');
     await stopAgents(ctx);
     if (server) {
       await server.child.stop();
@@ -227,10 +238,11 @@ async function runAgents(ctx: Ctx, run: 'dhcp' | 'cache'): Promise<FilerRun[]> {
       const snap = await snapshot(runner);
       const file = `${f.name.toLowerCase()}-${run}.json`;
       writeFileSync(join(opts.out, file), JSON.stringify(snap.raw));
+      const checks = compare(ctx, ctx.loaded, f, snap.state, run);
       const status = await agentStatus(ctx.setups.get(f.name)!);
       // What `rackstrap status` prints, rendered here from the same file (a CLI run costs seconds in the guest).
       if (status !== undefined) writeFileSync(join(opts.out, `${f.name.toLowerCase()}-${run}-status.txt`), `${renderStatus(status, { running: true })}\n`);
-      const result: FilerRun = { filer: f.name, addressedMs, missing: w.missing, lacpMs, snapshotFile: file };
+      const result: FilerRun = { filer: f.name, addressedMs, missing: w.missing, lacpMs, snapshotFile: file, checked: checks.length, differ: checks.filter((c) => !c.ok) };
       if (w.agentUpMs !== undefined) result.agentUpMs = w.agentUpMs;
 
       const agentClock = w.agentUpMs !== undefined ? ` (agent log: start -> up ${seconds(w.agentUpMs)})` : '';
@@ -241,6 +253,7 @@ async function runAgents(ctx: Ctx, run: 'dhcp' | 'cache'): Promise<FilerRun[]> {
       } else if (run === 'dhcp') {
         const lacp = lacpMs === undefined ? '' : `; LACP distributing ${seconds(lacpMs)} later`;
         r.info(`\n${renderStack(snap.state, `${f.name}: every alias addressed ${seconds(addressedMs)} after the agent started${agentClock}${lacp}`)}`);
+        r.info(`\n${renderChecks(f.name, checks)}`);
       } else {
         const dhcp = dhcpRuns?.find((x) => x.filer === f.name);
         result.sameAsDhcp = dhcp !== undefined && sameState(opts.out, dhcp.snapshotFile, file);
@@ -274,12 +287,30 @@ async function liveUpdate(ctx: Ctx, changed: LoadedCluster, generation: number, 
       const snap = await snapshot(runner);
       const file = `${f.name.toLowerCase()}-live.json`;
       writeFileSync(join(ctx.opts.out, file), JSON.stringify(snap.raw));
-      const run: FilerRun = { filer: f.name, addressedMs: w.at === undefined ? undefined : w.at - since, missing: w.missing, lacpMs: undefined, snapshotFile: file };
+      const checks = compare(ctx, changed, f, snap.state, 'live');
+      const run: FilerRun = { filer: f.name, addressedMs: w.at === undefined ? undefined : w.at - since, missing: w.missing, lacpMs: undefined, snapshotFile: file, checked: checks.length, differ: checks.filter((c) => !c.ok) };
       if (run.addressedMs === undefined) ctx.problem(`${f.name}: generation ${generation} not in place within ${seconds(ctx.runTimeoutMs)}: missing ${w.missing.join(', ')}`);
       else ctx.r.info(`${f.name}: generation ${generation} applied ${seconds(run.addressedMs)} after the server came back: ${mine.map((m) => `${m.alias} ${m.from} -> ${m.to}`).join(', ')}`);
       return run;
     }),
   );
+}
+
+/**
+ * The filer's kernel against what the description means (check.ts): written to
+ * <filer>-<run>-checks.txt; every difference is a problem of the run.
+ */
+function compare(ctx: Ctx, loaded: LoadedCluster, f: LabFiler, state: ObservedState, run: RunName): KernelCheck[] {
+  const checks = checkKernel(expectedKernel(loaded, f.name), state);
+  const text = renderChecks(f.name, checks);
+  writeFileSync(join(ctx.opts.out, `${f.name.toLowerCase()}-${run}-checks.txt`), `${text}\n`);
+  const differ = checks.filter((c) => !c.ok);
+  if (differ.length > 0) {
+    ctx.problem(`${f.name} (${run} run): ${differ.length} of ${checks.length} fields differ from the description: ${differ.map((c) => `${c.subject} ${c.field}: wanted ${c.want}, kernel has ${c.got}`).join('; ')}`);
+  } else if (run !== 'dhcp') {
+    ctx.r.info(`${f.name}: the kernel against the description: ${checks.length} fields, all match`);
+  }
+  return checks;
 }
 
 /** Copies the agent's cache files to `out` and reads the best copy back. */

@@ -1,6 +1,6 @@
-// The guest half of the demo: user-mode Linux runs this as root inside the guest (see host.ts).
+// The guest half of the lab: user-mode Linux runs this as root inside the guest (see host.ts).
 //   node dist/src/lab/guest-main.js --out DIR --work DIR --cluster FILE [--console /dev/console]
-//                                     [--dhcp-timeout MS] [--skip-live]
+//                                   [--dhcp-timeout MS] [--skip-live] [--skip-cache] [--filer NAME]...
 // Output for people goes to --console (the guest console, which the host streams live) and to
 // DIR/transcript.txt; results to DIR/results.json. Exit status 0 when every check passed.
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -11,11 +11,13 @@ import { runFlow } from './flow.js';
 const { values } = parseArgs({
   options: {
     out: { type: 'string' },
-    work: { type: 'string', default: '/run/rackstrap-demo' },
+    work: { type: 'string', default: '/run/rackstrap-lab' },
     cluster: { type: 'string', default: 'examples/cluster.yaml' },
     console: { type: 'string' },
     'dhcp-timeout': { type: 'string', default: '3000' },
     'skip-live': { type: 'boolean', default: false },
+    'skip-cache': { type: 'boolean', default: false },
+    filer: { type: 'string', multiple: true },
     'host-start': { type: 'string' },
   },
 });
@@ -35,11 +37,13 @@ try {
     sink,
     dhcpTimeoutMs: Number(values['dhcp-timeout']),
     skipLiveUpdate: values['skip-live'],
+    skipCache: values['skip-cache'],
+    ...(values.filer === undefined ? {} : { filers: values.filer }),
     ...(values['host-start'] === undefined ? {} : { hostStartMs: Number(values['host-start']) }),
   });
   code = res.ok ? 0 : 1;
 } catch (err) {
-  sink(`demo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  sink(`lab failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
 } finally {
   sink(`${GUEST_DONE_MARK}\n`);
   if (fd !== 1) closeSync(fd);

@@ -1,10 +1,11 @@
-// The host half of the demo: boots user-mode Linux (the host kernel has no bonding or 802.1Q),
-// runs guest-main.js in it as init's script, streams the guest console live, and returns what the
-// guest wrote to its output folder. Everything the demo creates lives in the guest (gone when it
+// The host half of the lab: boots user-mode Linux (the host kernel has no bonding or 802.1Q),
+// runs a guest program in it as init's script, streams the guest console live, and returns what the
+// guest wrote to its output folder. Everything the lab creates lives in the guest (gone when it
 // powers off) or in runUml's temporary folder (removed before this returns, also on abort).
 //
-// The UML machinery (ptrace shim for AVX-512 hosts, hostfs root, module loading) is the test
-// lab's own: uml.ts in this folder.
+//   runGuestProgram({ program, args })  any Node program of this checkout, as root in the guest
+//   runLab({ cluster })                 `rackstrap lab`: guest-main.js, the lab's own flow
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runUml, umlUnavailable } from './uml.js';
 import type { FlowResults } from './flow.js';
@@ -14,27 +15,33 @@ import { GUEST_DONE_MARK, GUEST_START_MARK } from './marks.js';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const GUEST_MAIN = fileURLToPath(new URL('./guest-main.js', import.meta.url));
 
-export interface DemoOptions {
-  /** Cluster description, relative to the project root. */
-  cluster?: string;
-  /** Where the guest's console (the demo's output) goes, live. */
-  print?: (text: string) => void;
-  signal?: AbortSignal;
-  dhcpTimeoutMs?: number;
-  skipLiveUpdate?: boolean;
-  /** Guest memory, MB: three Node processes and the kernel. */
-  memMb?: number;
-  timeoutMs?: number;
+export const GUEST_MODULES = ['bonding max_bonds=0', '8021q', 'macvlan', 'veth', 'bridge'];
+
+/** Why the lab cannot run here, or undefined. */
+export function labUnavailable(): string | undefined {
+  return umlUnavailable();
 }
 
-export interface DemoRun {
-  /** The guest's results.json, when it got that far. */
-  results: FlowResults | undefined;
-  /** Every file the guest wrote (results.json, <filer>-<run>.json raw `ip -j -d`, caches, transcript). */
+export interface GuestProgramOptions {
+  /** Absolute path of a Node program (compiled JS); it runs as root in the guest, cwd the project root. */
+  program: string;
+  /** Its arguments; `--out <dir>` (the folder shared with the host) is added first. */
+  args?: string[];
+  /** What the guest prints between GUEST_START_MARK and GUEST_DONE_MARK on /dev/console, live. */
+  print?: (text: string) => void;
+  signal?: AbortSignal;
+  /** Guest memory, MB: Node processes and the kernel. */
+  memMb?: number;
+  timeoutMs?: number;
+  modules?: string[];
+}
+
+export interface GuestRun {
+  /** Every file the guest wrote to its output folder, by relative path. */
   files: Map<string, string>;
-  /** 0 when the guest passed every check. */
+  /** The program's exit status; undefined when the guest never finished (crash, timeout). */
   exitCode: number | undefined;
-  /** The guest's stderr and anything not meant for the console (for failures). */
+  /** The program's stdout and stderr (what it did not write to the console). */
   log: string;
   /** UML's console, for failures (kernel messages, panics). */
   console: string;
@@ -42,11 +49,45 @@ export interface DemoRun {
   cancelled: boolean;
 }
 
-export const GUEST_MODULES = ['bonding max_bonds=0', '8021q', 'macvlan', 'veth', 'bridge'];
+/** Boots a guest, runs `node program --out $OUT args...` in it, returns what it wrote. */
+export async function runGuestProgram(opts: GuestProgramOptions): Promise<GuestRun> {
+  const args = ['--out "$OUT"', ...(opts.args ?? []).map((a) => JSON.stringify(a))];
+  const script = [
+    // Kernel messages (bonding's "no 802.3ad partner yet" warnings) would interleave with the output.
+    'echo 1 > /proc/sys/kernel/printk',
+    `cd ${JSON.stringify(PROJECT_ROOT)}`,
+    `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(opts.program)} ${args.join(' ')}`,
+  ].join('\n');
+  const r = await runUml({
+    script,
+    modules: opts.modules ?? GUEST_MODULES,
+    memMb: opts.memMb ?? 768,
+    timeoutMs: opts.timeoutMs ?? 900_000,
+    ...(opts.print ? { onConsole: consoleFilter(opts.print) } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  return { files: r.files, exitCode: r.exitCode, log: r.log, console: r.console, elapsedMs: r.elapsedMs, cancelled: r.cancelled === true };
+}
 
-/** Why the demo cannot run here, or undefined. */
-export function demoUnavailable(): string | undefined {
-  return umlUnavailable();
+export interface LabOptions {
+  /** Cluster description (absolute, or relative to the current folder). */
+  cluster?: string;
+  /** Only these filers (names as in the description); default every filer. */
+  filers?: string[];
+  /** Where the guest's console (the lab's output) goes, live. */
+  print?: (text: string) => void;
+  signal?: AbortSignal;
+  dhcpTimeoutMs?: number;
+  skipLiveUpdate?: boolean;
+  /** Skip the cache step (stop the server, tear down, up from the cache). */
+  skipCache?: boolean;
+  memMb?: number;
+  timeoutMs?: number;
+}
+
+export interface LabRun extends GuestRun {
+  /** The guest's results.json, when it got that far. */
+  results: FlowResults | undefined;
 }
 
 /** Passes through only what the guest prints between its marks, line by line. */
@@ -65,29 +106,25 @@ export function consoleFilter(print: (text: string) => void): (chunk: string) =>
   };
 }
 
-export async function runDemo(opts: DemoOptions = {}): Promise<DemoRun> {
+/** `rackstrap lab`: the lab's whole flow for one description in a fresh guest. */
+export async function runLab(opts: LabOptions = {}): Promise<LabRun> {
   const args = [
-    '--out "$OUT"',
-    '--work /run/rackstrap-demo',
-    `--cluster ${JSON.stringify(opts.cluster ?? 'examples/cluster.yaml')}`,
-    '--console /dev/console',
-    `--dhcp-timeout ${opts.dhcpTimeoutMs ?? 3000}`,
+    '--work', '/run/rackstrap-lab',
+    '--cluster', resolve(opts.cluster ?? 'examples/cluster.yaml'),
+    '--console', '/dev/console',
+    '--dhcp-timeout', String(opts.dhcpTimeoutMs ?? 3000),
     ...(opts.skipLiveUpdate ? ['--skip-live'] : []),
-    `--host-start ${Date.now()}`,
+    ...(opts.skipCache ? ['--skip-cache'] : []),
+    ...(opts.filers ?? []).flatMap((f) => ['--filer', f]),
+    '--host-start', String(Date.now()),
   ];
-  const script = [
-    // Kernel messages (bonding's "no 802.3ad partner yet" warnings) would interleave with the demo.
-    'echo 1 > /proc/sys/kernel/printk',
-    `cd ${JSON.stringify(PROJECT_ROOT)}`,
-    `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(GUEST_MAIN)} ${args.join(' ')}`,
-  ].join('\n');
-  const r = await runUml({
-    script,
-    modules: GUEST_MODULES,
-    memMb: opts.memMb ?? 768,
-    timeoutMs: opts.timeoutMs ?? 180_000,
-    ...(opts.print ? { onConsole: consoleFilter(opts.print) } : {}),
+  const r = await runGuestProgram({
+    program: GUEST_MAIN,
+    args,
+    ...(opts.print ? { print: opts.print } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.memMb ? { memMb: opts.memMb } : {}),
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
   });
   const raw = r.files.get('results.json');
   let results: FlowResults | undefined;
@@ -96,5 +133,5 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoRun> {
   } catch {
     results = undefined;
   }
-  return { results, files: r.files, exitCode: r.exitCode, log: r.log, console: r.console, elapsedMs: r.elapsedMs, cancelled: r.cancelled === true };
+  return { ...r, results };
 }

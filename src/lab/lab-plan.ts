@@ -20,6 +20,8 @@ import { formatIpv4, maskOf, parseIpv4 } from '../net/ipv4.js';
 export interface LabNames {
   /** Prefix of every namespace (keep it short: bond and veth names are built from indexes, not from it). */
   prefix: string;
+  /** Only these filers get a namespace (names as in the description, any case); default all. */
+  filers?: string[];
 }
 
 export interface LabNic {
@@ -137,9 +139,15 @@ export function planLab(loaded: LoadedCluster, names: LabNames): LabPlan {
   const swLines: string[] = [`link add ${BRIDGE} type bridge`, `link set ${BRIDGE} up`];
   const filerBatches: LabBatch[] = [];
 
+  const only = names.filers?.map((n) => n.toLowerCase());
+  if (only !== undefined) {
+    const unknown = only.filter((n) => ![...loaded.filers.values()].some((f) => f.name.toLowerCase() === n));
+    if (unknown.length > 0) throw new LabPlanError(`no filer ${unknown.join(', ')} in the description (it has ${[...loaded.filers.values()].map((f) => f.name).join(', ')})`);
+  }
   let fi = 0;
   for (const f of loaded.filers.values()) {
     fi++;
+    if (only !== undefined && !only.includes(f.name.toLowerCase())) continue;
     const netns = `${p}${f.name.toLowerCase()}`;
     // veth names in the switch: f<filer index>e<nic index>; bonds f<filer index>b<bond index>.
     const nics: LabNic[] = Object.entries(f.nics)

@@ -11,7 +11,7 @@
 //   - generation 2 with moved addresses picked up live
 import t from 'tap';
 import { decodeCacheFile } from '../../src/cache/cache-file.js';
-import { runDemo } from '../../src/lab/host.js';
+import { runLab } from '../../src/lab/host.js';
 import { expectedFiler } from '../../src/lab/expect.js';
 import { comparable } from '../../src/lab/observe-filer.js';
 import { parseObservation, type ObservedState, type RawObservation } from '../../src/net/observe.js';
@@ -29,7 +29,7 @@ t.test('npm run demo: the example cluster on a real kernel, from DHCP, from the 
   }
   const loaded = await loadClusterFile(CLUSTER);
   const printed: string[] = [];
-  const run = await runDemo({ cluster: CLUSTER, print: (s) => printed.push(s), timeoutMs: 200_000 });
+  const run = await runLab({ cluster: CLUSTER, print: (s) => printed.push(s), timeoutMs: 280_000 });
   t.comment(`demo: ${(run.elapsedMs / 1000).toFixed(1)} s boot to power-off`);
   const res = run.results;
   if (res === undefined) {

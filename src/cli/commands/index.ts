@@ -26,6 +26,7 @@ import { defineAgent } from './agent.js';
 import { definePlan } from './plan.js';
 import { defineStatus } from './status.js';
 import { defineDiscover } from './discover.js';
+import { defineLab } from './lab.js';
 
 export const COMMANDS: readonly DefineCommand[] = [
   defineValidate,
@@ -36,6 +37,7 @@ export const COMMANDS: readonly DefineCommand[] = [
   definePlan,
   defineStatus,
   defineDiscover,
+  defineLab,
 ];
 
 export function registerCommands(program: Command, io: Io): void {
