@@ -8,7 +8,7 @@ import { parseInterfaceName } from '../../src/options/names.js';
 import { placementsOf, subnetsOf } from '../../src/options/resolve.js';
 import { BondMode, HashPolicy, LacpRate } from '../../src/options/schema.js';
 import type { ResolvedFiler } from '../../src/options/normalize.js';
-import { corpusFiles } from './corpus.js';
+import { corpusFiles } from './helpers/corpus.js';
 
 const kindOf = (name: string) => {
   const p = parseInterfaceName(name);

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { ConfigError, formatProblem } from '../../src/errors.js';
 import { loadClusterFile } from '../../src/options/load.js';
-import { corpusFiles } from './corpus.js';
+import { corpusFiles } from './helpers/corpus.js';
 
 const files = corpusFiles();
 
