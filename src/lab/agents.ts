@@ -61,9 +61,11 @@ export function startAgent(s: AgentSetup): Child {
 
 /** `rackstrap agent --down` (the daemon must be stopped): releases and removes what rackstrap built. */
 export async function agentDown(s: AgentSetup): Promise<{ ok: boolean; message: string }> {
-  const runner = makeRunner({ netns: s.filer.netns });
+  const runner = makeRunner({ netns: s.filer.netns, timeoutMs: 180_000 });
+  // Generous: in a guest on a busy host, Node's start alone can take seconds.
   const r = await runner.run(['env', `${CONFIG_ENV}=${writeAgentConfig(s)}`, process.execPath, RACKSTRAP_BIN, 'agent', '--down']);
-  return { ok: r.exitCode === 0, message: (r.exitCode === 0 ? r.stdout : r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') };
+  const how = r.exitCode === -1 ? 'did not finish within 180 s' : `exit ${r.exitCode}`;
+  return { ok: r.exitCode === 0, message: r.exitCode === 0 ? r.stdout.trim().split('\n').slice(-1).join('') : `${how}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}` };
 }
 
 /** The agent's status file, or undefined when there is none yet. */
