@@ -144,7 +144,8 @@ export async function runFlow(opts: FlowOptions): Promise<FlowResults> {
     server = await startServer(lab, opts.cluster, join(opts.work, 'serve-leases.log'));
     r.info(describeServer(server, loaded));
 
-    r.step(++n, `Start ${lab.filers.length === 1 ? 'the agent' : `all ${lab.filers.length} agents at once`}: topology and addresses from DHCP`);
+    const agents = lab.filers.length === 1 ? 'the agent' : lab.filers.length === 2 ? 'both agents at once' : `all ${lab.filers.length} agents at once`;
+    r.step(++n, `Start ${agents}: topology and addresses from DHCP`);
     results.runs.dhcp = await runAgents(ctx, 'dhcp');
     for (const f of lab.filers) {
       const cache = await copyCache(ctx.setups.get(f.name)!, loaded, opts.out, f.name);
