@@ -33,6 +33,8 @@ import { featuresOff, type AgentSettings } from './settings.js';
 import { writeStatus, type AgentMode, type AgentStatus } from './status.js';
 import { statusSnapshot } from './status-snapshot.js';
 import { fetchTopology, type TopologyAnswer } from './topology-source.js';
+import { offerVerifier } from './offer-check.js';
+import { RogueReports, type RogueSighting } from './rogue-reports.js';
 
 export interface AgentDeps {
   runner: Runner;
@@ -91,6 +93,7 @@ export class Agent {
   #running = false;
   #stopped = false;
   readonly #reported = new Set<string>();
+  readonly #rogues = new RogueReports();
 
   constructor(settings: AgentSettings, deps: AgentDeps) {
     this.#s = settings;
@@ -142,7 +145,7 @@ export class Agent {
       if (answer !== undefined && (cached === undefined || cached.generation <= answer.topology.generation)) {
         try {
           fresh = false;
-          await this.#transition(answer.topology, cached !== undefined && cached.generation === answer.topology.generation ? cached.leases : {}, ahead);
+          await this.#transition(answer, cached !== undefined && cached.generation === answer.topology.generation ? cached.leases : {}, ahead);
           return this.#up('dhcp');
         } catch (err) {
           if (err instanceof AgentStoppedError) throw err;
@@ -247,8 +250,9 @@ export class Agent {
   // ---- the changes -----------------------------------------------------------------------------
 
   /** Steps 4-7 for a topology from DHCP. On failure the host is as before and the error is thrown. */
-  async #transition(topology: Topology, reuse: LeaseMap, observed?: Promise<ObservedState>): Promise<void> {
+  async #transition(answer: Pick<TopologyAnswer, 'topology' | 'addressTags'>, reuse: LeaseMap, observed?: Promise<ObservedState>): Promise<void> {
     const log = this.#d.log;
+    const topology = answer.topology;
     const base = buildDesiredState({ topology, clusterId: this.#s.clusterId, nics: this.#s.nics });
     let links;
     try {
@@ -260,12 +264,19 @@ export class Agent {
     }
     // Read the built stack while the addresses are asked for.
     const afterLinks = observeAhead(this.#d.runner);
+    // Holding the key, only what the signed topology vouches for is taken (offer-check.ts).
+    const key = this.#s.key;
+    const tags = new Set(answer.addressTags);
     const set = new LeaseSet(addressRequests(topology, this.#s.clusterId), {
       vendorClass: this.#s.vendorClass,
       timing: { retransmitBaseMs: this.#s.retransmitBaseMs },
       log,
+      ...(key === undefined ? {} : { verifier: (req) => offerVerifier(key, tags, req.identifier) }),
       ...this.#dhcpDeps(),
     });
+    set.on('unverified', (identifier, info) =>
+      this.#rogue({ what: 'address', serverId: info.serverId, from: info.from, interface: info.interface, identifier, address: info.address, reason: `${info.type}: ${info.reason}` }),
+    );
     let leases: LeaseMap;
     let desired: DesiredState;
     let version: number;
@@ -377,7 +388,7 @@ export class Agent {
       generation: gen,
     });
     try {
-      await this.#transition(answer.topology, take === 'from-cache' && gen === cur!.topology.generation ? cur!.leases : {});
+      await this.#transition(answer, take === 'from-cache' && gen === cur!.topology.generation ? cur!.leases : {});
       this.#up('dhcp');
       this.#schedule(this.#s.refreshIntervalMs);
     } catch (err) {
@@ -442,6 +453,12 @@ export class Agent {
       timing: { retransmitBaseMs: this.#s.retransmitBaseMs },
       ...(this.#s.key === undefined ? {} : { key: this.#s.key }),
       ...(expectFiler === undefined ? {} : { expectFiler }),
+      // Holding the key, an answer must be bound to this filer's own request: another filer's
+      // genuine topology is refused even at first boot, with no cache and no --filer.
+      ...(this.#s.key === undefined ? {} : { request: { clusterId: this.#s.clusterId, baseMac: this.#s.baseMac } }),
+      onRefused: (offer, code, reason) => {
+        if (this.#s.key !== undefined) this.#rogue({ what: 'topology', serverId: offer.serverId, from: offer.from, interface: offer.interface, code, reason });
+      },
       nics: Object.keys(this.#s.nics),
       signal: this.#abort.signal,
       log: this.#d.log,
@@ -495,6 +512,21 @@ export class Agent {
     }
   }
 
+  /** An answer refused for not being signed for this filer: logged once per sender and thing, kept in the status. */
+  #rogue(s: RogueSighting): void {
+    if (!this.#rogues.add(s, new Date())) return;
+    const what = s.what === 'topology' ? 'a topology' : `${s.address ?? 'an address'} for ${s.identifier ?? '?'}`;
+    this.#d.log.warn('rogue-server', `DHCP server ${s.serverId ?? '?'} (from ${s.from} on ${s.interface}) offered ${what} that is not signed for this filer: ${s.reason}`, {
+      server: s.serverId,
+      from: s.from,
+      interface: s.interface,
+      ...(s.identifier === undefined ? {} : { identifier: s.identifier }),
+      ...(s.address === undefined ? {} : { address: s.address }),
+      ...(s.code === undefined ? {} : { code: s.code }),
+    });
+    void this.#status();
+  }
+
   #applied(steps: number, what: string): void {
     this.#lastApply = { at: new Date().toISOString(), steps, what };
   }
@@ -533,6 +565,7 @@ export class Agent {
       cache: this.#cacheInfo,
       lastApply: this.#lastApply,
       lastError: this.#lastError,
+      rogueServers: this.#rogues.list(),
     });
   }
 }

@@ -8,6 +8,7 @@ import type { Lease } from '../cache/cache-entry.js';
 import type { AgentLog } from './agent-log.js';
 import type { AddressRequest } from './address-requests.js';
 import { leaseRecord, type LeaseMap } from './leases-to-desired.js';
+import type { ReplyVerifier } from './offer-check.js';
 
 export interface LeaseSetOptions {
   vendorClass: string;
@@ -16,6 +17,8 @@ export interface LeaseSetOptions {
   netns?: string;
   clock?: Clock;
   log: AgentLog;
+  /** Per request: what its OFFERs and ACKs must match (offer-check.ts); none: take what comes. */
+  verifier?: (request: AddressRequest) => ReplyVerifier | undefined;
 }
 
 interface Entry {
@@ -29,6 +32,8 @@ export interface LeaseSetEvents {
   change: [];
   /** A lease was renewed with the same address (expiry moved). */
   renewed: [identifier: string];
+  /** An OFFER or ACK the verifier refused (ignored; the client keeps asking). */
+  unverified: [identifier: string, info: { type: 'OFFER' | 'ACK'; address: string; serverId: string | undefined; from: string; reason: string; interface: string }];
 }
 
 export class LeaseSet extends EventEmitter<LeaseSetEvents> {
@@ -63,8 +68,10 @@ export class LeaseSet extends EventEmitter<LeaseSetEvents> {
     await Promise.all(
       [...this.#entries.values()].map(async (e) => {
         let client: DhcpClient;
+        const verifyReply = this.#opts.verifier?.(e.request);
         try {
           client = await openDhcpClient({
+            ...(verifyReply === undefined ? {} : { verifyReply }),
             interface: e.request.alias,
             identifier: e.request.identifier,
             vendorClass: this.#opts.vendorClass,
@@ -107,6 +114,7 @@ export class LeaseSet extends EventEmitter<LeaseSetEvents> {
       if (info.lease !== undefined) set(undefined, `server ${info.serverId ?? '?'} refused ${info.lease.address}${info.message ? ` (${info.message})` : ''}`, 'warn');
       else log.info('lease', `${id}: server ${info.serverId ?? '?'} refused ${info.address ?? 'the address'}; asking again`, { identifier: id });
     });
+    client.on('unverified', (info) => this.emit('unverified', id, { type: info.type, address: info.address, serverId: info.serverId, from: info.from, reason: info.reason, interface: e.request.alias }));
     client.on('renewed', (lease) => {
       e.lease = lease;
       this.emit('renewed', id);

@@ -1,14 +1,15 @@
 // Leases -> what net/desired.ts builds the filer from (seed 000's enable operation): filer and MySQL
 // addresses on mgmt#/san# (main table; the lowest mgmt# router gives the default route), and each
-// home virtual server with its addresses, table/realm and default route. Pure.
+// home virtual server with its addresses, table/realm and default route: the topology's gateway
+// (format 1.1), or for a topology without one the first on-link router of its leases. Pure.
 //
 // The cache's lease shape (cache-entry.ts) is the one form leases take here, whether they just came
 // from DHCP or were read back from disk: the DHCP path and the cache path build the same thing.
 import type { Lease } from '../cache/cache-entry.js';
 import type { DhcpLease } from '../dhcp-client/index.js';
 import type { DesiredInput } from '../net/desired.js';
-import { contains } from '../net/ipv4.js';
 import type { Topology } from '../options/schema.js';
+import { firstOnLinkRouter } from '../options/wire/index.js';
 import { addressRequests, type AddressRequest } from './address-requests.js';
 
 /** Leases by identifier, as the cache stores them. */
@@ -17,9 +18,7 @@ export type LeaseMap = Record<string, Lease>;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The first router that is on the lease's own subnet (RFC 2132 §3.5 lists them in preference order). */
-function onLinkRouter(address: string, prefixLength: number, routers: readonly string[]): string | undefined {
-  return routers.find((r) => !r.includes(':') && contains(address, prefixLength, r));
-}
+const onLinkRouter = firstOnLinkRouter;
 
 /** One DHCP lease, for the request it answers, in the cache's shape. */
 export function leaseRecord(req: AddressRequest, lease: DhcpLease): Lease {
@@ -64,7 +63,7 @@ export function desiredInputFor(opts: {
   const { topology, leases } = opts;
   const filerAddresses: NonNullable<DesiredInput['filerAddresses']> = [];
   const byServer = new Map<string, { table: number; gateway?: string; addresses: Array<{ alias: string; address: string; broadcast?: string }> }>();
-  for (const vs of topology.vservers) byServer.set(vs.name, { table: vs.table, addresses: [] });
+  for (const vs of topology.vservers) byServer.set(vs.name, { table: vs.table, ...(vs.gateway === undefined ? {} : { gateway: vs.gateway }), addresses: [] });
 
   const requests = addressRequests(topology, opts.clusterId);
   // Filer addresses first, then MySQL: of two routers on one mgmt# the filer's own lease wins.
@@ -84,7 +83,18 @@ export function desiredInputFor(opts: {
     const router = onLinkRouter(lease.address, lease.prefixLength, lease.routers);
     filerAddresses.push({ alias: req.alias, address, ...(broadcast === undefined ? {} : { broadcast }), ...(router === undefined ? {} : { router }) });
   }
-  const vservers = [...byServer].map(([name, v]) => ({ name, table: v.table, ...(v.gateway === undefined ? {} : { gateway: v.gateway }), addresses: v.addresses }));
+  // A gateway goes in once the server holds an address on its subnet (until then it has no route to it).
+  const reachable = (gw: string, addrs: ReadonlyArray<{ address: string }>): boolean =>
+    addrs.some((x) => {
+      const [ip, len] = x.address.split('/');
+      return firstOnLinkRouter(ip!, Number(len), [gw]) !== undefined;
+    });
+  const vservers = [...byServer].map(([name, v]) => ({
+    name,
+    table: v.table,
+    ...(v.gateway === undefined || !reachable(v.gateway, v.addresses) ? {} : { gateway: v.gateway }),
+    addresses: v.addresses,
+  }));
   return { topology, clusterId: opts.clusterId, nics: { ...opts.nics }, filerAddresses, vservers };
 }
 

@@ -20,6 +20,7 @@ export interface SnapshotInput {
   cache: { generation: number; writtenAt: string } | null;
   lastApply: AgentStatus['lastApply'];
   lastError: AgentStatus['lastError'];
+  rogueServers?: AgentStatus['rogueServers'];
   now?: Date;
 }
 
@@ -72,5 +73,6 @@ export function statusSnapshot(x: SnapshotInput): AgentStatus {
     featuresOff: featuresOff(s.features),
     lastApply: x.lastApply,
     lastError: x.lastError,
+    rogueServers: x.rogueServers ?? [],
   };
 }

@@ -43,6 +43,27 @@ export const StatusLease = z.object({
 });
 export type StatusLease = z.infer<typeof StatusLease>;
 
+/** An answer a keyed filer refused (rogue-reports.ts): who sent it, what it offered, why refused. */
+export const RogueReport = z.object({
+  what: z.enum(['topology', 'address']),
+  /** Option 54 of the answer. */
+  serverId: z.string().optional(),
+  /** Source address of the datagram (a relay's, when relayed). */
+  from: z.string(),
+  /** Ethernet source of the frame, when the agent could see it. */
+  mac: z.string().optional(),
+  interface: z.string(),
+  identifier: z.string().optional(),
+  /** The address offered. */
+  address: z.string().optional(),
+  code: z.string().optional(),
+  reason: z.string(),
+  firstSeen: Instant,
+  lastSeen: Instant,
+  count: z.int(),
+});
+export type RogueReport = z.infer<typeof RogueReport>;
+
 export const AgentStatus = z.object({
   version: z.literal(STATUS_VERSION),
   pid: z.int(),
@@ -67,6 +88,8 @@ export const AgentStatus = z.object({
   featuresOff: z.array(z.string()),
   lastApply: z.object({ at: Instant, steps: z.int(), what: z.string() }).nullable(),
   lastError: z.object({ at: Instant, code: z.string(), message: z.string() }).nullable(),
+  /** Answers refused because they are not signed for this filer (only a filer holding the key tells). */
+  rogueServers: z.array(RogueReport).optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;
 

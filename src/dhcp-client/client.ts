@@ -31,6 +31,8 @@ export interface DhcpClientOptions {
    * counts as "not in use" (and is logged): a broken probe must not keep a filer off the network.
    */
   checkAddress?: (lease: DhcpLease) => boolean | Promise<boolean>;
+  /** Refuses OFFERs and ACKs (machine.ts MachineConfig.verifyReply); refused ones raise `unverified`. */
+  verifyReply?: (reply: DhcpMessage) => string | undefined;
   log?: LogFn;
   clock?: Clock;
   /** Uniform draws in [0, 1) for xids and jitter; default the system CSPRNG. */
@@ -47,6 +49,8 @@ export interface ClientEvents {
   /** A server refused the address; `lease` is set when one was held (remove its address). */
   nak: [info: Extract<ClientEvent, { event: 'nak' }>];
   declined: [info: Extract<ClientEvent, { event: 'declined' }>];
+  /** An OFFER or ACK verifyReply refused (ignored; the client keeps asking). */
+  unverified: [info: Extract<ClientEvent, { event: 'unverified' }>];
   state: [from: ClientState, to: ClientState];
 }
 
@@ -91,6 +95,7 @@ export class DhcpClient extends EventEmitter<ClientEvents> {
       interface: opts.transport.ifname,
       timing: resolveTiming(opts.timing),
       checkAddress: opts.checkAddress !== undefined,
+      ...(opts.verifyReply === undefined ? {} : { verifyReply: opts.verifyReply }),
     };
   }
 
@@ -248,6 +253,9 @@ export class DhcpClient extends EventEmitter<ClientEvents> {
         return;
       case 'declined':
         this.emit('declined', e);
+        return;
+      case 'unverified':
+        this.emit('unverified', e);
         return;
       default: {
         const never: never = e;

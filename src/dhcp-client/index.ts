@@ -2,7 +2,7 @@
 
 export { DhcpClient, openDhcpClient, type DhcpClientOptions, type OpenDhcpClientOptions, type ClientEvents } from './client.js';
 export { requestTopology, type TopologyRequestOptions, type TopologyOffer } from './topology-request.js';
-export { DhcpLease, leaseFromAck, maskToPrefix, broadcastOf } from './lease.js';
+export { DhcpLease, leaseFromAck, maskToPrefix, broadcastOf, classfulPrefix } from './lease.js';
 export {
   TransportPool, defaultTransportPool, InterfaceTransport, openClientEndpoint,
   type Transport, type SharedTransport, type TransportStats, type ReplySubscriber, type ReplySource, type DatagramEndpoint,

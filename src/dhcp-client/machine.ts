@@ -54,6 +54,13 @@ export interface MachineConfig {
   timing: TimingConfig;
   /** Ask the driver to check an ACKed address before binding (RFC 2131 §4.4.1 "SHOULD probe"). */
   checkAddress: boolean;
+  /**
+   * Judges what an OFFER or ACK would have the client take (pure): a reason to refuse it, or
+   * undefined. A refused reply is ignored as if never received (the client keeps waiting for
+   * another server) and reported as an `unverified` event. The agent holding the cluster key
+   * refuses every address its signed topology does not vouch for.
+   */
+  verifyReply?: (reply: DhcpMessage) => string | undefined;
 }
 
 export interface MachineContext {
@@ -82,7 +89,9 @@ export type ClientEvent =
   | { event: 'changed'; lease: DhcpLease; previous: DhcpLease }
   | { event: 'expired'; lease: DhcpLease }
   | { event: 'nak'; lease?: DhcpLease; address?: string; serverId?: string; message?: string }
-  | { event: 'declined'; address: string; serverId: string };
+  | { event: 'declined'; address: string; serverId: string }
+  /** An OFFER or ACK that verifyReply refused: ignored, reported (a rogue or misconfigured server). */
+  | { event: 'unverified'; type: 'OFFER' | 'ACK'; address: string; serverId: string | undefined; from: string; reason: string };
 
 export type Action =
   | { kind: 'send'; message: DhcpMessage; to: string }
@@ -316,6 +325,16 @@ function onReply(s: MachineState, ctx: MachineContext, actions: Action[], reply:
     return s;
   }
   const type = reply.options.get(OPTION.MESSAGE_TYPE);
+  if (type !== MESSAGE_TYPE.NAK && ctx.config.verifyReply !== undefined) {
+    const reason = ctx.config.verifyReply(reply);
+    if (reason !== undefined) {
+      const what = type === MESSAGE_TYPE.OFFER ? 'OFFER' : 'ACK';
+      const serverId = reply.options.get(OPTION.SERVER_ID);
+      actions.push(log('warn', `refused ${what} of ${reply.yiaddr} from ${serverId ?? from}: ${reason}`));
+      actions.push({ kind: 'emit', event: { event: 'unverified', type: what, address: reply.yiaddr, serverId, from, reason } });
+      return s;
+    }
+  }
   if (s.name === 'selecting') {
     const offer = { address: reply.yiaddr, serverId: reply.options.get(OPTION.SERVER_ID) as string };
     actions.push(log('debug', `OFFER ${offer.address} from ${offer.serverId}`));

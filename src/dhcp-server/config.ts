@@ -5,8 +5,8 @@
 
 import { RackstrapError } from '../errors.js';
 import type { LoadedCluster } from '../options/load.js';
-import { reservationsOf, subnetsOf, topologyFor, type ResolvedSubnet } from '../options/resolve.js';
-import { encodeTopology, keyFingerprint, subOptionsToBytes } from '../options/wire/index.js';
+import { addressFactsByFiler, reservationsOf, subnetsOf, topologyFor, type ResolvedSubnet } from '../options/resolve.js';
+import { encodeTopology, exchangeSigner, keyFingerprint, subOptionsToBytes } from '../options/wire/index.js';
 import { maskOf, toNumber, toText, type AddressRange } from './address.js';
 
 export interface SubnetConfig {
@@ -48,8 +48,10 @@ export interface AddressReservation {
 export interface TopologyEntry {
   readonly identifier: string;
   readonly filer: string;
-  /** Option 43's data: the wire format's sub-options, signed when the cluster has a key. */
+  /** Option 43's data: the wire format's sub-options, signed when the cluster has a key (bound to the request). */
   readonly option43: Buffer;
+  /** With a key: option 43 with the signature bound to the exchange's xid too (what replies carry). */
+  readonly forExchange?: (xid: number) => Buffer;
 }
 
 export interface ServerConfig {
@@ -117,15 +119,24 @@ export function buildServerConfig(loaded: LoadedCluster, opts: BuildOptions = {}
   const reservations = new Map<string, AddressReservation>();
   const topologies = new Map<string, TopologyEntry>();
   const reservedBy = new Map<number, string>();
-  for (const r of reservationsOf(loaded)) {
+  const all = reservationsOf(loaded);
+  const facts = opts.key ? addressFactsByFiler(loaded, all) : undefined;
+  for (const r of all) {
     if (r.kind === 'topology') {
-      let option43: Buffer;
+      let entry: TopologyEntry;
       try {
-        option43 = subOptionsToBytes(encodeTopology(topologyFor(loaded, r.filer), opts.key ? { key: opts.key } : {}));
+        const request = { clusterId: d.cluster.id, baseMac: r.baseMac };
+        const objs = encodeTopology(topologyFor(loaded, r.filer), opts.key ? { key: opts.key, addresses: facts?.get(r.filer) ?? [], binding: request } : {});
+        entry = {
+          identifier: r.identifier,
+          filer: r.filer,
+          option43: subOptionsToBytes(objs),
+          ...(opts.key ? { forExchange: exchangeSigner(objs, opts.key, request) } : {}),
+        };
       } catch (cause) {
         throw new RackstrapError('RS_SERVE_CONFIG', `${loaded.file}: the topology of filer ${r.filer} cannot be encoded for option 43: ${(cause as Error).message}`, { cause });
       }
-      topologies.set(r.identifier, { identifier: r.identifier, filer: r.filer, option43 });
+      topologies.set(r.identifier, entry);
       continue;
     }
     if (r.family !== 4) continue;

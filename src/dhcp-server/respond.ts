@@ -290,7 +290,8 @@ function buildReply(req: DhcpMessage, spec: ReplySpec): DhcpMessage {
     // with a class-matched option 43). Option 43 only when asked for, like those three servers.
     const vc = req.options.get(OPTION.VENDOR_CLASS);
     if (vc !== undefined) options.push([OPTION.VENDOR_CLASS, vc]);
-    if (prl?.includes(OPTION.VENDOR_SPECIFIC)) options.push([OPTION.VENDOR_SPECIFIC, spec.topology.option43]);
+    // Signed per exchange when the cluster has a key: a recorded answer is no good in another one.
+    if (prl?.includes(OPTION.VENDOR_SPECIFIC)) options.push([OPTION.VENDOR_SPECIFIC, spec.topology.forExchange?.(req.xid) ?? spec.topology.option43]);
   }
   if (spec.message !== undefined) options.push([OPTION.MESSAGE, spec.message]);
   const cid = req.options.get(OPTION.CLIENT_ID);

@@ -3,10 +3,10 @@
 // stable order, and the subnets. Pure: the caller reads the key file. Same input, same model.
 import { basename } from 'node:path';
 import type { LoadedCluster } from '../options/load.js';
-import { reservationsOf, subnetsOf, topologyFor, type FilerReservation, type MysqlReservation, type ResolvedSubnet, type VserverReservation } from '../options/resolve.js';
+import { addressFactsByFiler, reservationsOf, subnetsOf, topologyFor, type FilerReservation, type MysqlReservation, type ResolvedSubnet, type VserverReservation } from '../options/resolve.js';
 import type { ClusterDescription, Topology } from '../options/schema.js';
 import { findFiler } from '../options/rules/placement.js';
-import { encodeTopology, keyFingerprint, naturalCompare, subOptionSize, type SubOption } from '../options/wire/index.js';
+import { encodeTopology, keyFingerprint, naturalCompare, subOptionSize, type AddressFacts, type SubOption } from '../options/wire/index.js';
 import { compareMysqlRoles } from '../options/wire/normalize.js';
 import { RackstrapError } from '../errors.js';
 import { GenerateError } from './errors.js';
@@ -141,10 +141,22 @@ function homedViews(loaded: LoadedCluster): Map<string, LoadedCluster> {
   return out;
 }
 
-function encodeFiler(view: LoadedCluster, name: string, key: Buffer | undefined): { topology: Topology; objects: SubOption[] } {
+/**
+ * A static server answers every exchange with the same bytes, so the signature binds to the
+ * request (cluster ID + base MAC), not to an exchange; the address tags cover each reservation.
+ */
+function encodeFiler(
+  view: LoadedCluster,
+  name: string,
+  key: Buffer | undefined,
+  signing: { addresses: readonly AddressFacts[]; clusterId: string; baseMac: string },
+): { topology: Topology; objects: SubOption[] } {
   const topology = topologyFor(view, name);
   try {
-    const objects = encodeTopology(topology, key === undefined ? {} : { key });
+    const objects = encodeTopology(
+      topology,
+      key === undefined ? {} : { key, addresses: signing.addresses, binding: { clusterId: signing.clusterId, baseMac: signing.baseMac } },
+    );
     return { topology, objects };
   } catch (e) {
     if (e instanceof RackstrapError) throw new GenerateError(`${name}: topology cannot be put in option 43: ${e.message}`, { cause: e });
@@ -160,10 +172,15 @@ export function buildGenModel(loaded: LoadedCluster, opts: ModelOptions = {}): G
   const filerOrder = new Map<string, number>();
   const reservations = reservationsOf(loaded);
   const views = homedViews(loaded);
+  const facts = addressFactsByFiler(loaded, reservations);
   for (const r of reservations) {
     if (r.kind !== 'topology') continue;
     filerOrder.set(r.filer, filerOrder.size);
-    const { topology, objects } = encodeFiler(views.get(r.filer) ?? loaded, r.filer, opts.key);
+    const { topology, objects } = encodeFiler(views.get(r.filer) ?? loaded, r.filer, opts.key, {
+      addresses: facts.get(r.filer) ?? [],
+      clusterId: d.cluster.id,
+      baseMac: r.baseMac,
+    });
     filers.push({
       filer: r.filer,
       baseMac: r.baseMac,

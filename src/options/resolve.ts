@@ -9,6 +9,7 @@ import type { ResolvedFiler } from './normalize.js';
 import { filerIdentifier, mysqlIdentifier, topologyKey, vserverIdentifier } from './identifiers.js';
 import { contains, formatIp, netmaskOf, parseCidr, parseIp, PrefixIndex, type Cidr, type Family } from './rules/ip.js';
 import { findFiler, placeVservers, type Placement } from './rules/placement.js';
+import { firstOnLinkRouter, type AddressFacts } from './wire/address-tags.js';
 
 export type { Placement, Exclusion } from './rules/placement.js';
 
@@ -88,7 +89,9 @@ export function topologyFor(loaded: LoadedCluster, filerName: string): Topology 
   for (const [name, v] of Object.entries(d.vservers)) {
     if (v.home === undefined || findFiler(loaded.filers, v.home)?.name !== f.name) continue;
     const addresses = Object.entries(v.addresses).flatMap(([alias, inst]) => instancesOf(inst).map(([instance]) => ({ alias, instance })));
-    vservers.push({ name, table: v.table, addresses });
+    // IPv4 only: the agent asks DHCPv4, and a v6 default route has nothing to reach it by yet.
+    const gateway = v.gateway !== undefined && parseIp(v.gateway)?.family === 4 ? v.gateway : undefined;
+    vservers.push({ name, table: v.table, ...(gateway === undefined ? {} : { gateway }), addresses });
   }
   const mysql: TopologyMysql[] = [];
   for (const [role, m] of Object.entries(d.mysql)) {
@@ -162,4 +165,24 @@ export function reservationsOf(loaded: LoadedCluster): Reservation[] {
 /** Per virtual server: the filers it can run on, and each excluded filer with the aliases it lacks. */
 export function placementsOf(loaded: LoadedCluster): Map<string, Placement> {
   return placeVservers(loaded.description, loaded.filers);
+}
+
+/**
+ * Per filer, what a genuine DHCP server offers for each IPv4 reservation the filer asks for (its
+ * own addresses, and those of the virtual servers and MySQL roles homed on it): the facts its
+ * topology's address tags cover. One pass over the reservations.
+ */
+export function addressFactsByFiler(loaded: LoadedCluster, reservations: readonly Reservation[] = reservationsOf(loaded)): Map<string, AddressFacts[]> {
+  const out = new Map<string, AddressFacts[]>();
+  for (const name of loaded.filers.keys()) out.set(name, []);
+  const homeOf = (home: string | undefined): string | undefined => (home === undefined ? undefined : findFiler(loaded.filers, home)?.name);
+  for (const r of reservations) {
+    if (r.kind === 'topology' || r.family !== 4) continue;
+    const filer = r.kind === 'filer' ? r.filer : homeOf(r.home);
+    const list = filer === undefined ? undefined : out.get(filer);
+    if (list === undefined) continue;
+    const routers = r.subnet.routers.filter((a) => parseIp(a)?.family === 4);
+    list.push({ identifier: r.identifier, address: r.address, prefixLength: r.subnet.prefixLength, router: firstOnLinkRouter(r.address, r.subnet.prefixLength, routers) });
+  }
+  return out;
 }

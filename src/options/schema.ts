@@ -197,6 +197,8 @@ export type ClusterDescription = z.infer<typeof ClusterDescription>;
 export const TopologyVserver = z.strictObject({
   name: z.string(),
   table: TableId,
+  /** Default route of the server's table (the description's `gateway`; IPv4, what DHCPv4 serves). */
+  gateway: z.ipv4().optional(),
   /** The identifiers to request: alias + instance. */
   addresses: z.array(z.strictObject({ alias: IfName, instance: z.int().min(0).max(9999) })).min(1),
 });

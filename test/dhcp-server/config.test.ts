@@ -8,8 +8,8 @@ import { toNumber } from '../../src/dhcp-server/address.js';
 import { createLogger, RateLimitedCounter } from '../../src/dhcp-server/logger.js';
 import { nextShedding, udpBacklogBytes } from '../../src/dhcp-server/backlog.js';
 import { main, type Io } from '../../src/cli/main.js';
-import { reservationsOf, topologyFor } from '../../src/options/resolve.js';
-import { encodeTopology, keyFingerprint, subOptionsToBytes } from '../../src/options/wire/index.js';
+import { addressFactsByFiler, reservationsOf, topologyFor } from '../../src/options/resolve.js';
+import { decodeTopology, encodeTopology, exchangeSigner, keyFingerprint, subOptionsToBytes } from '../../src/options/wire/index.js';
 import { KEY, exampleCluster, exampleConfig, id } from './helpers/fixtures.js';
 
 t.test('every identifier of the example is in the tables, with its subnet and options', async (t) => {
@@ -39,7 +39,13 @@ t.test('every identifier of the example is in the tables, with its subnet and op
 t.test('with a key: topology signed, only the fingerprint kept', async (t) => {
   const c = exampleConfig({}, KEY);
   t.equal(c.keyFingerprint, keyFingerprint(KEY));
-  t.ok(c.topologies.get(id('00:07:34:10:00:00'))!.option43.equals(subOptionsToBytes(encodeTopology(topologyFor(exampleCluster(), 'Filer1'), { key: KEY }))));
+  const loaded = exampleCluster();
+  const request = { clusterId: loaded.description.cluster.id, baseMac: '00:07:34:10:00:00' };
+  const signed = encodeTopology(topologyFor(loaded, 'Filer1'), { key: KEY, addresses: addressFactsByFiler(loaded).get('Filer1')!, binding: request });
+  const entry = c.topologies.get(id('00:07:34:10:00:00'))!;
+  t.ok(entry.option43.equals(subOptionsToBytes(signed)), 'signed, with address tags, bound to the request');
+  t.ok(entry.forExchange?.(7).equals(exchangeSigner(signed, KEY, request)(7)), 'and per exchange, bound to the xid');
+  t.equal(decodeTopology(entry.option43, { key: KEY, binding: request }).addressTags.length, 12, "a tag for each of Filer1's 12 reserved identifiers");
   t.notOk(JSON.stringify({ ...c, reservations: [...c.reservations], topologies: [...c.topologies.keys()] }).includes(KEY.toString()), 'the key itself is nowhere in the tables');
   t.throws(() => exampleConfig({}, Buffer.from('short')), { code: 'RS_SERVE_CONFIG', message: /topology of filer Filer1 cannot be encoded.*at least 16/ });
 });

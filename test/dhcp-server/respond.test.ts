@@ -5,8 +5,8 @@
 import t from 'tap';
 import { MESSAGE_TYPE, OPTION, decodeMessage, encodeMessage } from '../../src/dhcp-packet/index.js';
 import { toNumber } from '../../src/dhcp-server/address.js';
-import { topologyFor } from '../../src/options/resolve.js';
-import { decodeTopology, encodeTopology, subOptionsToBytes } from '../../src/options/wire/index.js';
+import { addressFactsByFiler, topologyFor } from '../../src/options/resolve.js';
+import { decodeTopology, encodeTopology, exchangeSigner } from '../../src/options/wire/index.js';
 import { CLUSTER_ID, ETH0, ETH1, Harness, KEY, PRL, exampleCluster, exampleConfig, id, ingress, wireReply } from './helpers/fixtures.js';
 
 const M0F1 = id('mgmt0:Filer1');
@@ -14,6 +14,14 @@ const TOPO1 = id('00:07:34:10:00:00');
 const TOPO2 = id('00:07:34:20:00:00');
 const POOL = { 1: { start: '10.2.2.100', end: '10.2.2.102' } };
 const { DISCOVER, REQUEST, DECLINE, RELEASE, INFORM, OFFER, ACK, NAK } = MESSAGE_TYPE;
+const FILER1 = { clusterId: CLUSTER_ID, baseMac: '00:07:34:10:00:00' };
+
+/** Filer1's topology as the wire writer signs it for one exchange: bound to its request and the xid. */
+function filer1ForExchange(xid: number): Buffer {
+  const loaded = exampleCluster();
+  const objs = encodeTopology(topologyFor(loaded, 'Filer1'), { key: KEY, addresses: addressFactsByFiler(loaded).get('Filer1')!, binding: FILER1 });
+  return exchangeSigner(objs, KEY, FILER1)(xid);
+}
 
 t.test('DISCOVER from a reserved identifier: OFFER of its address with the scope options', async (t) => {
   for (const typeByte of [false, true]) {
@@ -204,9 +212,13 @@ t.test('topology request: OFFER from the bootstrap range with the filer topology
   t.equal(m.options.get(OPTION.VENDOR_CLASS), 'rackstrap', 'option 60 echoed');
   t.equal(m.options.get(OPTION.HOSTNAME), 'Filer1');
   const o43 = m.options.get(OPTION.VENDOR_SPECIFIC)!;
-  t.ok(o43.equals(subOptionsToBytes(encodeTopology(topologyFor(loaded, 'Filer1'), { key: KEY }))), 'the wire encoder output, signed');
-  const back = decodeTopology(o43, { key: KEY, requireSignature: true, expectFiler: 'Filer1' });
+  t.ok(o43.equals(filer1ForExchange(m.xid)), 'the wire encoder output, signed for this exchange');
+  const back = decodeTopology(o43, { key: KEY, requireSignature: true, expectFiler: 'Filer1', binding: { ...FILER1, xid: m.xid } });
   t.ok(back.signed);
+  t.equal(back.binding, 'exchange', 'bound to the xid: a recorded answer is no good in another exchange');
+  t.throws(() => decodeTopology(o43, { key: KEY, binding: { ...FILER1, xid: m.xid + 1 } }), { code: 'RS_WIRE_WRONG_REQUEST' });
+  t.same(back.topology, decodeTopology(o43).topology);
+  t.equal(back.topology.vservers[0]!.gateway, loaded.description.vservers.VsvrA!.gateway, 'the gateway travels');
   t.same(back.topology.vservers.map((v) => v.name), ['VsvrA']);
   t.match(d.log, { kind: 'topology', filer: 'Filer1', identifier: TOPO1 });
   t.notMatch(JSON.stringify(d.log), /hmac|mac=/, 'the log carries nothing derived from the key');
@@ -219,7 +231,7 @@ t.test('topology request: OFFER from the bootstrap range with the filer topology
   const ack = wireReply(req)!;
   t.equal(ack.options.get(OPTION.MESSAGE_TYPE), ACK, 'a client that REQUESTs it (dhclient) gets an ACK');
   t.equal(ack.options.get(OPTION.LEASE_TIME), 300);
-  t.ok(ack.options.get(OPTION.VENDOR_SPECIFIC)?.equals(o43));
+  t.ok(ack.options.get(OPTION.VENDOR_SPECIFIC)?.equals(filer1ForExchange(ack.xid)));
   t.equal(req.ops[0]?.op, 'bind');
 
   const filer2 = h.send({ type: DISCOVER, ...spec, clientId: TOPO2, mac: '00:07:34:20:00:01' });
@@ -243,7 +255,7 @@ t.test('topology request: 43 only when asked for, only with the vendor class, on
 
 t.test('the reply must fit option 57 and the MTU: a topology that does not is refused, naming filer and sizes', async (t) => {
   const h = new Harness(exampleConfig({}, KEY));
-  const o43 = subOptionsToBytes(encodeTopology(topologyFor(exampleCluster(), 'Filer1'), { key: KEY }));
+  const o43 = filer1ForExchange(0x1234abcd);
   t.ok(o43.length > 400, `precondition: Filer1's signed topology is ${o43.length} bytes, more than 576 bytes hold with the other options`);
   const no57 = h.send({ type: DISCOVER, clientId: TOPO1, vendorClass: 'rackstrap', prl: PRL });
   t.equal(no57.reply, undefined);

@@ -60,8 +60,8 @@ t.test('more options on the subnet, longer identifiers: less room', async (t) =>
 t.test('checkServerLimits: the tightest bootstrap subnet counts; too big names filer, size, limit, subnet', async (t) => {
   const m = buildGenModel(await loadClusterFile(join(process.cwd(), 'examples/cluster.yaml')));
   t.same(checkServerLimits(m, 'kea'), [
-    { filer: 'Filer1', size: 394, limit: 1082, subnet: '10.1.1.0/24' },
-    { filer: 'Filer2', size: 515, limit: 1082, subnet: '10.1.1.0/24' },
+    { filer: 'Filer1', size: 409, limit: 1082, subnet: '10.1.1.0/24' },
+    { filer: 'Filer2', size: 549, limit: 1082, subnet: '10.1.1.0/24' },
   ]);
   // A second bootstrap subnet with a long domain: its smaller limit is the one reported.
   const tight = subnet({ prefix: '10.9.0.0/24', network: '10.9.0.0', domain: 'x'.repeat(200) });

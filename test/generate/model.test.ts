@@ -30,8 +30,8 @@ t.test('model: the example, in order, with each filer topology as topologyFor gi
   t.equal(m.source, 'cluster.yaml');
   t.same(m.cluster, { name: 'lab', id: '00:07:34:04:12:0E', vendorClass: 'rackstrap', generation: 1 });
   t.same(m.filers.map((f) => [f.filer, f.topologyKey, f.wireSize]), [
-    ['Filer1', '00:07:34:04:12:0E:00:07:34:10:00:00', 394],
-    ['Filer2', '00:07:34:04:12:0E:00:07:34:20:00:00', 515],
+    ['Filer1', '00:07:34:04:12:0E:00:07:34:10:00:00', 409], // format 1.1: + ' ~gw=10.2.2.254' (15 bytes),
+    ['Filer2', '00:07:34:04:12:0E:00:07:34:20:00:00', 549], // + the gateways of VsvrB and VsvrC,
   ]);
   for (const f of m.filers) t.same(f.topology, topologyFor(loaded, f.filer), `${f.filer}: same topology as topologyFor`);
   t.equal(m.addresses.length, 23);
@@ -60,7 +60,7 @@ t.test('dhcpd: space, class, subnets with the bootstrap pool, a host per identif
   t.equal(out.match(/^option rackstrap\.o\d+ code \d+ = text;$/gm)?.length, 254, 'every sub-option code defined');
   t.match(out, 'class "rackstrap-lab" {\n  match if option vendor-class-identifier = "rackstrap";\n  vendor-option-space rackstrap;\n}');
   t.match(out, 'pool {\n    range 10.1.1.200 10.1.1.215;\n    allow members of "rackstrap-lab";\n  }');
-  t.match(out, '  option rackstrap.o10 "vs VsvrA table=1 addr=data0:0+data0:1+data1:0";');
+  t.match(out, '  option rackstrap.o10 "vs VsvrA table=1 addr=data0:0+data0:1+data1:0 ~gw=10.2.2.254";');
   t.match(out, /^host lab-mgmt0-Filer1 +\{ option dhcp-client-identifier "00:07:34:04:12:0E:mgmt0:Filer1"; +fixed-address 10\.1\.1\.2; \}$/m);
   t.match(out, '# virtual server VsvrA, table 1, home Filer1');
   t.equal(out.match(/^host /gm)?.length, 25, 'one host per identifier');
@@ -108,7 +108,7 @@ t.test('dnsmasq: static ranges, the vendor-class-only bootstrap range, quoted id
   t.match(out, 'dhcp-vendorclass=set:rackstrap-lab,rackstrap\n');
   t.match(out, 'dhcp-range=tag:rackstrap-lab,set:rackstrap-lab-10_1_1_0-24,10.1.1.200,10.1.1.215,255.255.255.0,86400\n');
   t.match(out, 'dhcp-host=id:"00:07:34:04:12:0E:00:07:34:10:00:00",set:rackstrap-lab-Filer1\n');
-  t.match(out, 'dhcp-option=tag:rackstrap-lab-Filer1,vendor:rackstrap,1,"rackstrap/1.0 gen=1 count=10 filer=Filer1"\n');
+  t.match(out, 'dhcp-option=tag:rackstrap-lab-Filer1,vendor:rackstrap,1,"rackstrap/1.1 gen=1 count=10 filer=Filer1"\n');
   t.match(out, 'dhcp-host=id:"00:07:34:04:12:0E:data2:VsvrC:0",10.3.5.1\n');
   const dir = mkdtempSync(join(tmpdir(), 'rsgen-dnsmasq-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadClusterText } from '../../src/options/load.js';
 import { Topology } from '../../src/options/schema.js';
-import { placementsOf, reservationsOf, subnetsOf, topologyFor } from '../../src/options/resolve.js';
+import { addressFactsByFiler, placementsOf, reservationsOf, subnetsOf, topologyFor } from '../../src/options/resolve.js';
 
 const example = readFileSync(join(process.cwd(), 'examples/cluster.yaml'), 'utf8');
 const loaded = loadClusterText(example, 'cluster.yaml');
@@ -54,7 +54,9 @@ t.test("one filer's topology: its stack and what it brings up at bootstrap", asy
   t.same(Topology.parse(f1), f1, 'is a valid Topology');
   t.equal(f1.filer, 'Filer1');
   t.equal(f1.generation, 1);
-  t.same(f1.vservers, [{ name: 'VsvrA', table: 1, addresses: [{ alias: 'data0', instance: 0 }, { alias: 'data0', instance: 1 }, { alias: 'data1', instance: 0 }] }]);
+  t.same(f1.vservers, [
+    { name: 'VsvrA', table: 1, gateway: '10.2.2.254', addresses: [{ alias: 'data0', instance: 0 }, { alias: 'data0', instance: 1 }, { alias: 'data1', instance: 0 }] },
+  ]);
   t.same(f1.mysql.map((m) => m.role), ['MySQLMgmtNode', 'MySQLDataNode1', 'MySQLAppNode1']);
   t.same(f1.mysql[0]?.aliases, ['mgmt0', 'mgmt1']);
   t.notOk('bond1' in f1.stack.bonds);
@@ -63,6 +65,20 @@ t.test("one filer's topology: its stack and what it brings up at bootstrap", asy
   t.same(f2.vservers.map((v) => v.name), ['VsvrB', 'VsvrC']);
   t.same(f2.stack.bonds.bond1?.members, ['eth4', 'eth5']);
   t.throws(() => topologyFor(loaded, 'Filer9'), { code: 'RS_NO_FILER' });
+});
+
+t.test("address facts per filer: its own reservations and those of what is homed on it, with the subnet's router", async (t) => {
+  const facts = addressFactsByFiler(loaded);
+  const f1 = facts.get('Filer1')!;
+  t.same(f1.map((f) => f.identifier.slice('00:07:34:04:12:0E:'.length)), [
+    'mgmt0:Filer1', 'mgmt1:Filer1', 'san0:Filer1',
+    'data0:VsvrA:0', 'data0:VsvrA:1', 'data1:VsvrA:0',
+    'mgmt0:MySQLMgmtNode', 'mgmt1:MySQLMgmtNode', 'mgmt0:MySQLDataNode1', 'mgmt1:MySQLDataNode1', 'mgmt0:MySQLAppNode1', 'mgmt1:MySQLAppNode1',
+  ]);
+  t.match(f1.find((f) => f.identifier.endsWith(':data0:VsvrA:1')), { address: '10.3.3.1', prefixLength: 16, router: '10.3.255.254' });
+  t.match(f1.find((f) => f.identifier.endsWith(':mgmt0:Filer1')), { address: '10.1.1.2', prefixLength: 24, router: '10.1.1.254' });
+  t.equal(facts.get('Filer2')!.length, 11);
+  t.notOk(facts.get('Filer2')!.some((f) => f.identifier.includes('VsvrA')), 'a server is vouched for only on its home filer');
 });
 
 t.test('failover reachability per virtual server', async (t) => {

@@ -24,7 +24,11 @@ export const LAST_OBJECT_CODE = 254;
 export const FORMAT_NAME = 'rackstrap';
 /** A reader refuses any other major; a newer minor only adds `~`-optional things, so it is read. */
 export const FORMAT_MAJOR = 1;
-export const FORMAT_MINOR = 0;
+/**
+ * 1.1 added, all optional so a 1.0 reader skips them: a virtual server's gateway (`~gw=`), the
+ * address tags (`~addr` objects) and the request binding in the signature (`~to=` / `~xid=`).
+ */
+export const FORMAT_MINOR = 1;
 
 /**
  * Largest option 43 payload to generate (topologyWireSize). Measured on this machine with Debian's
@@ -53,3 +57,12 @@ export const MAC_BYTES = 16;
 export const KEY_ID_HEX = 8;
 /** A key shorter than this is refused (RFC 2104 §3 discourages keys shorter than the output; we ask 16). */
 export const MIN_KEY_BYTES = 16;
+
+/**
+ * Bytes kept of an address tag's HMAC: 48 bits, 8 base64url characters. A forger cannot compute
+ * tags offline (they are keyed), so each guess costs one OFFER on the wire: 2^47 OFFERs on
+ * average per identifier, years at any rate a LAN carries.
+ */
+export const ADDRESS_TAG_BYTES = 6;
+/** Characters of one address tag on the wire (base64url of ADDRESS_TAG_BYTES, no padding). */
+export const ADDRESS_TAG_CHARS = 8;

@@ -20,10 +20,13 @@ import {
   MYSQL_KEYWORD,
   NAME_RE,
   SIGNATURE_ATTRS,
+  SIGNATURE_REQUIRED,
   VSERVER_ATTRS,
   VSERVER_KEYWORD,
+  VSERVER_REQUIRED,
 } from './objects.js';
-import { verifySignature } from './signature.js';
+import { ADDRESS_KEYWORD, splitAddressTags } from './address-tags.js';
+import { verifyBinding, verifySignature, type RequestBinding } from './signature.js';
 import { parseSubOptions, type SubOption } from './sub-options.js';
 
 export interface DecodeOptions {
@@ -33,6 +36,14 @@ export interface DecodeOptions {
   requireSignature?: boolean;
   /** Refuse a topology addressed to another filer (a replayed, validly signed one included). */
   expectFiler?: string;
+  /**
+   * With `key`: the request this answer must be bound to (format 1.1). A topology signed without
+   * a binding is then refused (RS_WIRE_NOT_BOUND: a 1.0 signer, or a binding stripped on the way),
+   * one bound to another request too (RS_WIRE_WRONG_REQUEST).
+   */
+  binding?: RequestBinding;
+  /** With `binding`: refuse answers bound only to the filer (`~to=`), not to this exchange (`~xid=`). */
+  requireExchangeBinding?: boolean;
 }
 
 export interface DecodedTopology {
@@ -42,6 +53,13 @@ export interface DecodedTopology {
   version: { major: number; minor: number };
   /** Optional (`~`) attributes and objects this reader does not know and skipped. */
   skipped: string[];
+  /**
+   * What the verified signature binds the answer to: `exchange` (cluster ID, base MAC and the
+   * xid), `request` (cluster ID and base MAC), or `none` (unsigned, unverified or unbound).
+   */
+  binding: 'exchange' | 'request' | 'none';
+  /** Address tags of a verified signed topology (format 1.1; empty otherwise): check offers with hasAddressTag. */
+  addressTags: string[];
 }
 
 /** Option 43 payload, its instances in message order (RFC 3396), or already-split sub-options. */
@@ -103,6 +121,7 @@ class Builder {
   readonly vservers: TopologyVserver[] = [];
   readonly mysql: TopologyMysql[] = [];
   readonly references: string[] = [];
+  readonly tags: string[] = [];
   private readonly names = new Map<string, number>();
 
   claim(ref: ObjectRef, what: string): void {
@@ -177,7 +196,8 @@ function readVserver(b: Builder, ref: ObjectRef, name: string, a: Map<string, st
     b.references.push(alias);
     return { alias, instance: parseNumber(ref, 'addr', item.slice(cut + 1)) };
   });
-  b.vservers.push({ name, table: parseNumber(ref, 'table', a.get('table')!), addresses });
+  const gateway = a.get('gw');
+  b.vservers.push({ name, table: parseNumber(ref, 'table', a.get('table')!), ...(gateway === undefined ? {} : { gateway }), addresses });
 }
 
 function readMysql(b: Builder, ref: ObjectRef, roles: string, a: Map<string, string>): void {
@@ -201,12 +221,20 @@ function readObject(b: Builder, o: SubOption, skipped: string[]): void {
   }
   if (head === VSERVER_KEYWORD) {
     expectNames(2);
-    readVserver(b, named, p.names[1]!, takeAttributes(named, p.attrs, VSERVER_ATTRS, VSERVER_ATTRS, skipped));
+    readVserver(b, named, p.names[1]!, takeAttributes(named, p.attrs, VSERVER_ATTRS, VSERVER_REQUIRED, skipped));
     return;
   }
   if (head === MYSQL_KEYWORD) {
     expectNames(2);
     readMysql(b, named, p.names[1]!, takeAttributes(named, p.attrs, MYSQL_ATTRS, MYSQL_ATTRS, skipped));
+    return;
+  }
+  if (head === ADDRESS_KEYWORD) {
+    expectNames(2);
+    if (p.attrs.length > 0) throw grammarError(named, 'address tags have no attributes');
+    const tags = splitAddressTags(p.names[1]!);
+    if (tags === undefined) throw grammarError({ code: o.code, name: 'addr' }, 'address tags are runs of 8 base64url characters');
+    b.tags.push(...tags);
     return;
   }
   const parsed = parseInterfaceName(head);
@@ -235,7 +263,7 @@ function sortedRecord<T>(rec: Record<string, T>): Record<string, T> {
  * WireKeyError for a caller error (requireSignature without key, key too short).
  */
 export function decodeTopology(input: DecodeInput, opts: DecodeOptions = {}): DecodedTopology {
-  if (opts.requireSignature && opts.key === undefined) {
+  if ((opts.requireSignature || opts.binding !== undefined) && opts.key === undefined) {
     throw new WireKeyError('RS_WIRE_NO_KEY', 'a signed topology is required but no key was given to check it');
   }
   const objs = toSubOptions(input);
@@ -261,6 +289,7 @@ export function decodeTopology(input: DecodeInput, opts: DecodeOptions = {}): De
 
   // Signature, before any object is interpreted.
   let signed = false;
+  let binding: DecodedTopology['binding'] = 'none';
   const sig = byCode.get(SIGNATURE_CODE);
   if (sig !== undefined) {
     const sigRef: ObjectRef = { code: SIGNATURE_CODE, name: 'signature' };
@@ -271,10 +300,22 @@ export function decodeTopology(input: DecodeInput, opts: DecodeOptions = {}): De
       }
       throw grammarError(sigRef, `unknown signature algorithm "${sp.names.join(' ')}" (expected ${SIGNATURE_ALGORITHM})`);
     }
-    const s = takeAttributes(sigRef, sp.attrs, SIGNATURE_ATTRS, SIGNATURE_ATTRS, skipped);
+    const s = takeAttributes(sigRef, sp.attrs, SIGNATURE_ATTRS, SIGNATURE_REQUIRED, skipped);
+    if (s.has('to') && s.has('xid')) throw grammarError(sigRef, 'a signature binds to the request (to=) or to the exchange (xid=), not both');
     if (opts.key !== undefined) {
       verifySignature(sigRef, s.get('key')!, s.get('mac')!, objs, opts.key);
       signed = true;
+      if (opts.binding !== undefined) {
+        const kind = s.has('xid') ? 'xid' : s.has('to') ? 'to' : undefined;
+        if (kind === undefined) {
+          throw new WireDecodeError('RS_WIRE_NOT_BOUND', 'topology is signed but not bound to the request it answers (written by a server older than format 1.1, or the binding was removed on the way)');
+        }
+        if (kind === 'to' && opts.requireExchangeBinding) {
+          throw new WireDecodeError('RS_WIRE_NOT_BOUND', 'topology is bound to this filer but not to this exchange, and this filer requires an answer signed for the exchange');
+        }
+        verifyBinding(sigRef, kind, s.get(kind)!, objs, opts.key, opts.binding);
+        binding = kind === 'xid' ? 'exchange' : 'request';
+      }
     }
   } else if (opts.requireSignature) {
     throw new WireDecodeError('RS_WIRE_UNSIGNED', 'topology is not signed, and this cluster requires a signature');
@@ -307,6 +348,6 @@ export function decodeTopology(input: DecodeInput, opts: DecodeOptions = {}): De
   if (opts.expectFiler !== undefined && parsed.data.filer !== opts.expectFiler) {
     throw new WireDecodeError('RS_WIRE_WRONG_FILER', `topology is for filer ${parsed.data.filer}, not for ${opts.expectFiler}`);
   }
-  return { topology: parsed.data, signed, version, skipped };
+  return { topology: parsed.data, signed, version, skipped, binding, addressTags: signed ? [...new Set(b.tags)].sort() : [] };
 }
 

@@ -15,7 +15,7 @@ import {
   SIGNATURE_CODE,
 } from './constants.js';
 import { ObjectTooLongError, WireEncodeError } from './errors.js';
-import { formatObject, LIST_SEPARATOR } from './grammar.js';
+import { formatObject, LIST_SEPARATOR, OPTIONAL_MARK } from './grammar.js';
 import { compareMysqlRoles, normalizeTopology } from './normalize.js';
 import {
   impliedVlans,
@@ -27,12 +27,20 @@ import {
   VSERVER_KEYWORD,
   vlanAncestors,
 } from './objects.js';
-import { signatureText, checkKey } from './signature.js';
-import { subOptionSize, type SubOption } from './sub-options.js';
+import { addressTag, addressTagObjects, type AddressFacts } from './address-tags.js';
+import { signatureText, checkKey, signedDigest, type RequestBinding } from './signature.js';
+import { subOptionSize, subOptionsToBytes, type SubOption } from './sub-options.js';
 
 export interface EncodeOptions {
   /** The cluster's key: adds the signature object (sub-option 2). */
   key?: Buffer;
+  /**
+   * With a key: what a genuine server offers for each identifier this filer asks for. Each becomes
+   * an address tag in `~addr` objects (format 1.1), so a keyed agent takes no other address.
+   */
+  addresses?: readonly AddressFacts[];
+  /** With a key: bind the signature to the request it answers (`~to=`, or `~xid=` with an xid). */
+  binding?: RequestBinding;
 }
 
 type Attrs = Array<readonly [string, string]>;
@@ -145,7 +153,10 @@ function vserverDrafts(t: Topology): Draft[] {
     if (seen.has(v.name)) throw unrepresentable(`virtual server "${v.name}" is listed twice`);
     seen.add(v.name);
     const addr = v.addresses.map((a) => `${a.alias}${INSTANCE_SEPARATOR}${a.instance}`).join(LIST_SEPARATOR);
-    return draft([VSERVER_KEYWORD, v.name], [['table', String(v.table)], ['addr', addr]]);
+    const attrs: Attrs = [['table', String(v.table)], ['addr', addr]];
+    // Optional: a 1.0 reader skips it (and takes its routers from the leases, as it always did).
+    if (v.gateway !== undefined) attrs.push([`${OPTIONAL_MARK}gw`, v.gateway]);
+    return draft([VSERVER_KEYWORD, v.name], attrs);
   });
 }
 
@@ -202,7 +213,8 @@ export function encodeTopology(topology: Topology, opts: EncodeOptions = {}): Su
   const t = normalizeTopology(parsed.data);
   if (!NAME_RE.test(t.filer)) throw unrepresentable(`filer "${t.filer}": names are a letter, then letters, digits, - or _`);
 
-  const drafts = [...interfaceDrafts(t), ...vserverDrafts(t), ...mysqlDrafts(t)];
+  const tags = opts.key === undefined ? [] : addressTagObjects((opts.addresses ?? []).map((f) => addressTag(opts.key!, f)));
+  const drafts = [...interfaceDrafts(t), ...vserverDrafts(t), ...mysqlDrafts(t), ...tags.map((text) => ({ name: 'addr', text }))];
   const capacity = LAST_OBJECT_CODE - FIRST_OBJECT_CODE + 1;
   if (drafts.length > capacity) {
     throw new WireEncodeError('RS_WIRE_TOO_MANY_OBJECTS', `topology of ${t.filer} needs ${drafts.length} objects; codes ${FIRST_OBJECT_CODE}-${LAST_OBJECT_CODE} hold ${capacity}`);
@@ -213,10 +225,10 @@ export function encodeTopology(topology: Topology, opts: EncodeOptions = {}): Su
   if (header.text.length > MAX_OBJECT_BYTES) throw new ObjectTooLongError('header', header.text.length, MAX_OBJECT_BYTES);
   const unsigned = [header, ...objects];
   if (opts.key === undefined) return unsigned;
-  return [header, { code: SIGNATURE_CODE, text: signatureText(unsigned, opts.key) }, ...objects];
+  return [header, { code: SIGNATURE_CODE, text: signatureText(unsigned, opts.key, opts.binding) }, ...objects];
 }
 
-export interface WireSizeOptions {
+export interface WireSizeOptions extends Pick<EncodeOptions, 'addresses' | 'binding'> {
   key?: Buffer;
   /** Size as if signed, without needing the key (the signature's length does not depend on it). */
   signed?: boolean;
@@ -232,5 +244,28 @@ const SIZING_KEY = Buffer.alloc(32, 0x5a);
  */
 export function topologyWireSize(topology: Topology, opts: WireSizeOptions = {}): number {
   const key = opts.key ?? (opts.signed ? SIZING_KEY : undefined);
-  return encodeTopology(topology, key === undefined ? {} : { key }).reduce((n, o) => n + subOptionSize(o.text), 0);
+  const signing = key === undefined ? {} : { key, ...(opts.addresses ? { addresses: opts.addresses } : {}), ...(opts.binding ? { binding: opts.binding } : {}) };
+  return encodeTopology(topology, signing).reduce((n, o) => n + subOptionSize(o.text), 0);
+}
+
+/**
+ * For a server that signs per request (rackstrap's own): the option 43 payload of `objs` (a
+ * signed encodeTopology result) with its signature bound to each exchange's xid (`~xid=`), so a
+ * recorded answer cannot be replayed into another exchange. The objects are hashed once here;
+ * each call is one HMAC over ~100 bytes and a copy.
+ */
+export function exchangeSigner(objs: readonly SubOption[], key: Buffer, request: { clusterId: string; baseMac: string }): (xid: number) => Buffer {
+  checkKey(key);
+  const unsigned = objs.filter((o) => o.code !== SIGNATURE_CODE).sort((a, b) => a.code - b.code);
+  const header = unsigned.find((o) => o.code === HEADER_CODE);
+  if (header === undefined || unsigned.length === objs.length) {
+    throw new WireEncodeError('RS_WIRE_UNREPRESENTABLE', 'exchangeSigner needs a signed topology (header and signature)');
+  }
+  const digest = signedDigest(unsigned);
+  const before = subOptionsToBytes([header]);
+  const after = subOptionsToBytes(unsigned.filter((o) => o.code !== HEADER_CODE));
+  return (xid) => {
+    const text = signatureText(unsigned, key, { ...request, xid }, digest);
+    return Buffer.concat([before, subOptionsToBytes([{ code: SIGNATURE_CODE, text }]), after]);
+  };
 }

@@ -44,7 +44,11 @@ export type WireDecodeCode =
   /** The decoded topology breaks the zod schema (ranges, enums, ...). */
   | 'RS_WIRE_SCHEMA'
   /** The topology names another filer than the one asking. */
-  | 'RS_WIRE_WRONG_FILER';
+  | 'RS_WIRE_WRONG_FILER'
+  /** Signed, but not bound to a request (a 1.0 signer, or the binding was stripped), and a binding is required. */
+  | 'RS_WIRE_NOT_BOUND'
+  /** Signed and bound, but to another request: another filer's base MAC, another cluster, or another exchange. */
+  | 'RS_WIRE_WRONG_REQUEST';
 
 /** A refused option 43 payload. `code` says which rule; the message names the sub-option. */
 export class WireDecodeError extends DecodeError {

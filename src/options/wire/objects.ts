@@ -11,7 +11,9 @@ export const VSERVER_KEYWORD = 'vs';
 export const MYSQL_KEYWORD = 'mysql';
 
 export const HEADER_ATTRS = ['gen', 'count', 'filer'] as const;
-export const SIGNATURE_ATTRS = ['key', 'mac'] as const;
+/** `to` / `xid` (1.1): the request binding, written `~`-marked so a 1.0 reader skips it. */
+export const SIGNATURE_ATTRS = ['key', 'mac', 'to', 'xid'] as const;
+export const SIGNATURE_REQUIRED = ['key', 'mac'] as const;
 
 /** Attribute keys per interface kind, in the order the writer emits them. */
 export const INTERFACE_ATTRS: Record<InterfaceKind, readonly string[]> = {
@@ -28,7 +30,9 @@ export const INTERFACE_REQUIRED: Record<InterfaceKind, readonly string[]> = {
   vlan: [],
   alias: ['on'],
 };
-export const VSERVER_ATTRS = ['table', 'addr'] as const;
+/** `gw` (1.1): the server's default route, written `~gw=` so a 1.0 reader skips it. */
+export const VSERVER_ATTRS = ['table', 'addr', 'gw'] as const;
+export const VSERVER_REQUIRED = ['table', 'addr'] as const;
 export const MYSQL_ATTRS = ['on'] as const;
 
 /** Object order on the wire: NICs, bonds, failover groups, VLANs, aliases (then vs, then mysql). */

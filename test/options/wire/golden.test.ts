@@ -1,6 +1,7 @@
 // Filer1 of examples/cluster.yaml on the wire: the exact objects, the payload size against the
 // measured server limits, and the same topology as dhclient received it from real dhcpd, Kea and
-// dnsmasq (captures in test/fixtures/wire/*.env, made with the key below; see README there).
+// dnsmasq (captures in test/fixtures/wire/*.env, made with the key below by the format 1.0 writer;
+// see README there): what an older server sent is still read.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,9 @@ import {
   subOptionsToBytes,
   topologyWireSize,
   WireDecodeError,
+  type AddressFacts,
 } from '../../../src/options/wire/index.js';
+import { encodeTopology as encodeTopology10 } from '../../helpers/wire-1.0/index.js';
 
 const FIXTURES = join(process.cwd(), 'test/fixtures/wire');
 /** The key the captures were signed with. An example, not a secret of any real cluster. */
@@ -25,7 +28,7 @@ const EXAMPLE_KEY = Buffer.from('rackstrap-example-cluster-key-0001');
 
 // Built by hand from examples/cluster.yaml: Filer1 uses template `standard` unchanged, is home of
 // VsvrA, and of the MySQL roles whose home is Filer1 (MgmtNode, DataNode1, AppNode1).
-const filer1: Topology = {
+const filer1WithoutGateway: Topology = {
   filer: 'Filer1',
   generation: 1,
   stack: {
@@ -52,6 +55,29 @@ const filer1: Topology = {
     { role: 'MySQLAppNode1', aliases: ['mgmt0', 'mgmt1'] },
   ],
 };
+/** Format 1.1 carries VsvrA's gateway. */
+const filer1: Topology = { ...filer1WithoutGateway, vservers: [{ ...filer1WithoutGateway.vservers[0]!, gateway: '10.2.2.254' }] };
+
+// What the servers of examples/cluster.yaml hand out for Filer1's identifiers (by hand from the
+// file: the address, its subnet's prefix length and the subnet's router).
+const CID = '00:07:34:04:12:0E';
+const fact = (id: string, address: string, prefixLength: number, router: string): AddressFacts => ({ identifier: `${CID}:${id}`, address, prefixLength, router });
+const FILER1_ADDRESSES: AddressFacts[] = [
+  fact('mgmt0:Filer1', '10.1.1.2', 24, '10.1.1.254'),
+  fact('mgmt1:Filer1', '10.1.1.3', 24, '10.1.1.254'),
+  fact('san0:Filer1', '10.2.2.2', 24, '10.2.2.254'),
+  fact('data0:VsvrA:0', '10.2.2.1', 24, '10.2.2.254'),
+  fact('data0:VsvrA:1', '10.3.3.1', 16, '10.3.255.254'),
+  fact('data1:VsvrA:0', '10.2.2.3', 24, '10.2.2.254'),
+  fact('mgmt0:MySQLMgmtNode', '10.1.1.10', 24, '10.1.1.254'),
+  fact('mgmt1:MySQLMgmtNode', '10.1.1.11', 24, '10.1.1.254'),
+  fact('mgmt0:MySQLDataNode1', '10.1.1.12', 24, '10.1.1.254'),
+  fact('mgmt1:MySQLDataNode1', '10.1.1.13', 24, '10.1.1.254'),
+  fact('mgmt0:MySQLAppNode1', '10.1.1.16', 24, '10.1.1.254'),
+  fact('mgmt1:MySQLAppNode1', '10.1.1.17', 24, '10.1.1.254'),
+];
+const FILER1_REQUEST = { clusterId: CID, baseMac: '00:07:34:10:00:00' };
+const SIGNING = { key: EXAMPLE_KEY, addresses: FILER1_ADDRESSES, binding: FILER1_REQUEST };
 
 const OBJECTS = [
   [3, 'bond0 mode=802.3ad members=eth0+eth1 lacp_rate=fast xmit_hash_policy=layer3+4 miimon=100 mtu=9000'],
@@ -61,9 +87,10 @@ const OBJECTS = [
   [7, 'mgmt0 on=fail0'],
   [8, 'mgmt1 on=fail0.30'],
   [9, 'san0 on=fail0.40'],
-  [10, 'vs VsvrA table=1 addr=data0:0+data0:1+data1:0'],
+  [10, 'vs VsvrA table=1 addr=data0:0+data0:1+data1:0 ~gw=10.2.2.254'],
   [11, 'mysql MySQLMgmtNode+MySQLDataNode1+MySQLAppNode1 on=mgmt0+mgmt1'],
 ] as const;
+
 
 function readEnv(file: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -78,45 +105,48 @@ t.test('Filer1 unsigned: exact objects', async (t) => {
   const objs = encodeTopology(filer1);
   t.same(
     objs.map((o) => [o.code, o.text]),
-    [[1, 'rackstrap/1.0 gen=1 count=10 filer=Filer1'], ...OBJECTS],
+    [[1, 'rackstrap/1.1 gen=1 count=10 filer=Filer1'], ...OBJECTS],
   );
   const decoded = decodeTopology(subOptionsToBytes(objs));
   t.same(decoded.topology, filer1);
   t.equal(decoded.signed, false);
-  t.same(decoded.version, { major: 1, minor: 0 });
+  t.same(decoded.version, { major: 1, minor: 1 });
   t.same(decoded.skipped, []);
+  t.same(decoded.addressTags, [], 'no tags without the key (they are keyed MACs)');
 });
 
-t.test('Filer1 signed: signature object at code 2, count includes it', async (t) => {
-  const objs = encodeTopology(filer1, { key: EXAMPLE_KEY });
+t.test('Filer1 signed: signature bound to the request at code 2, address tags last, count includes both', async (t) => {
+  const objs = encodeTopology(filer1, SIGNING);
   t.equal(keyFingerprint(EXAMPLE_KEY), '5d4a3a7f');
   t.same(
     objs.map((o) => [o.code, o.text]),
     [
-      [1, 'rackstrap/1.0 gen=1 count=11 filer=Filer1'],
-      [2, 'hmac-sha256-128 key=5d4a3a7f mac=rR_iTAUBBdw726ApFcjYyw'],
+      [1, 'rackstrap/1.1 gen=1 count=12 filer=Filer1'],
+      [2, 'hmac-sha256-128 key=5d4a3a7f mac=5WU2yPZUHdt-tAxATAZZww ~to=rnVv_NhdGyguBpb9eix0nQ'],
       ...OBJECTS,
+      [12, '~addr 5j-6Skbs8b6B82p-8hs9I1DYILsPdZW_IYEVCHBeO_kSSgfQXiwYmVLQXs5wscGDcQxaoOnEkPknO4FNpwCsyDhuySPjWvYW'],
     ],
   );
-  const decoded = decodeTopology(subOptionsToBytes(objs), { key: EXAMPLE_KEY, requireSignature: true, expectFiler: 'Filer1' });
+  const decoded = decodeTopology(subOptionsToBytes(objs), { key: EXAMPLE_KEY, requireSignature: true, expectFiler: 'Filer1', binding: FILER1_REQUEST });
   t.same(decoded.topology, filer1);
   t.equal(decoded.signed, true);
+  t.equal(decoded.binding, 'request');
+  t.equal(decoded.addressTags.length, 12, 'one tag per reserved identifier');
 });
 
 t.test('Filer1 fits the measured option 43 limits', async (t) => {
   const unsigned = topologyWireSize(filer1);
-  const signed = topologyWireSize(filer1, { signed: true });
-  t.equal(unsigned, 394);
-  t.equal(signed, 451);
-  t.equal(topologyWireSize(filer1, { key: EXAMPLE_KEY }), signed, 'sizing without the key gives the signed size');
-  t.equal(subOptionsToBytes(encodeTopology(filer1, { key: EXAMPLE_KEY })).length, signed);
-  t.ok(signed <= 480, `signed ${signed} bytes is under the ~480 bytes of shared/notes/dhcp-servers.md`);
+  const signed = topologyWireSize(filer1, { signed: true, addresses: FILER1_ADDRESSES, binding: FILER1_REQUEST });
+  t.equal(unsigned, 409, '394 bytes in format 1.0, plus the gateway');
+  t.equal(signed, 597, '451 bytes in format 1.0, plus the gateway, the binding (27) and 12 address tags (104)');
+  t.equal(topologyWireSize(filer1, SIGNING), signed, 'sizing without the key gives the signed size');
+  t.equal(subOptionsToBytes(encodeTopology(filer1, SIGNING)).length, signed);
   t.ok(signed <= OPTION43_BUDGET, 'signed fits the budget of all three servers with option 57');
   t.ok(unsigned <= OPTION43_BUDGET_WITHOUT_MMS.dhcpd, 'unsigned even fits dhcpd without option 57');
 });
 
-t.test('captures: what real servers delivered to dhclient decodes to Filer1', async (t) => {
-  const want = subOptionsToBytes(encodeTopology(filer1, { key: EXAMPLE_KEY }));
+t.test('captures: what real servers delivered to dhclient (format 1.0) still decodes to Filer1', async (t) => {
+  const want = subOptionsToBytes(encodeTopology10(filer1WithoutGateway, { key: EXAMPLE_KEY }));
   for (const server of ['dhcpd', 'kea', 'dnsmasq']) {
     const env = readEnv(`filer1-signed.${server}-mms.env`);
     const raw = option43FromDhclientEnv(env);
@@ -132,9 +162,12 @@ t.test('captures: what real servers delivered to dhclient decodes to Filer1', as
     const opts = { key: EXAMPLE_KEY, requireSignature: true };
     const fromRaw = decodeTopology(raw, opts);
     const fromScriptEnv = decodeTopology(subOptionsFromDhclientEnv(env, 'rackstrap'), opts);
-    t.same(fromRaw.topology, filer1, `${server}: raw option 43`);
-    t.same(fromScriptEnv.topology, filer1, `${server}: new_rackstrap_o* variables`);
+    t.same(fromRaw.topology, filer1WithoutGateway, `${server}: raw option 43`);
+    t.same(fromScriptEnv.topology, filer1WithoutGateway, `${server}: new_rackstrap_o* variables`);
     t.ok(fromRaw.signed && fromScriptEnv.signed);
+    t.same(fromRaw.version, { major: 1, minor: 0 });
+    // A filer that checks the binding refuses a 1.0 answer: its binding is exactly what a forger strips.
+    t.throws(() => decodeTopology(raw, { ...opts, binding: FILER1_REQUEST }), { code: 'RS_WIRE_NOT_BOUND' });
   }
 });
 

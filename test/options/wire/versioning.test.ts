@@ -31,7 +31,7 @@ const base: Topology = {
 function newerMinor(): SubOption[] {
   const objs = encodeTopology(base).map((o) => ({ ...o }));
   const header = objs[0]!;
-  header.text = header.text.replace('rackstrap/1.0', 'rackstrap/1.3').replace(/count=\d+/, `count=${objs.length + 1}`) + ' ~site=east';
+  header.text = header.text.replace(/rackstrap\/1\.\d+/, 'rackstrap/1.3').replace(/count=\d+/, `count=${objs.length + 1}`) + ' ~site=east';
   const bond = objs.find((o) => o.text.startsWith('bond1 '))!;
   bond.text += ' ~ad_select=bandwidth ~comment=lab-rack-4';
   objs.push({ code: 40, text: '~route data2 via=10.3.255.254 table=3' });
@@ -40,7 +40,7 @@ function newerMinor(): SubOption[] {
 
 t.test('what the writer emits for this topology', async (t) => {
   t.same(encodeTopology(base).map((o) => o.text), [
-    'rackstrap/1.0 gen=12 count=6 filer=Filer2',
+    'rackstrap/1.1 gen=12 count=6 filer=Filer2',
     'eth4 mtu=1500',
     'bond1 mode=active-backup members=eth4+eth5 primary=eth5',
     'bond1.7 mtu=9000',
