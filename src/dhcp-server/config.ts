@@ -6,7 +6,7 @@
 import { RackstrapError } from '../errors.js';
 import type { LoadedCluster } from '../options/load.js';
 import { addressFactsByFiler, reservationsOf, subnetsOf, topologyFor, type ResolvedSubnet } from '../options/resolve.js';
-import { encodeTopology, exchangeSigner, keyFingerprint, subOptionsToBytes } from '../options/wire/index.js';
+import { encodeTopology, exchangeTemplate, keyFingerprint, subOptionsToBytes, type ExchangeTemplate } from '../options/wire/index.js';
 import { maskOf, toNumber, toText, type AddressRange } from './address.js';
 
 export interface SubnetConfig {
@@ -50,8 +50,8 @@ export interface TopologyEntry {
   readonly filer: string;
   /** Option 43's data: the wire format's sub-options, signed when the cluster has a key (bound to the request). */
   readonly option43: Buffer;
-  /** With a key: option 43 with the signature bound to the exchange's xid too (what replies carry). */
-  readonly forExchange?: (xid: number) => Buffer;
+  /** With a key: what signs option 43 for each exchange's xid (signForExchange; what replies carry). */
+  readonly exchange?: ExchangeTemplate;
 }
 
 export interface ServerConfig {
@@ -131,7 +131,7 @@ export function buildServerConfig(loaded: LoadedCluster, opts: BuildOptions = {}
           identifier: r.identifier,
           filer: r.filer,
           option43: subOptionsToBytes(objs),
-          ...(opts.key ? { forExchange: exchangeSigner(objs, opts.key, request) } : {}),
+          ...(opts.key ? { exchange: exchangeTemplate(objs, opts.key, request) } : {}),
         };
       } catch (cause) {
         throw new RackstrapError('RS_SERVE_CONFIG', `${loaded.file}: the topology of filer ${r.filer} cannot be encoded for option 43: ${(cause as Error).message}`, { cause });

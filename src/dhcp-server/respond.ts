@@ -28,6 +28,7 @@ import {
   type MessageType,
 } from '../dhcp-packet/index.js';
 import { EncodeError } from '../errors.js';
+import { signForExchange } from '../options/wire/index.js';
 import { LIMITED_BROADCAST, ZERO, colonHexFast, inRange, toText, tryNumber, type AddressRange } from './address.js';
 import type { AddressReservation, ServerConfig, SubnetConfig, TopologyEntry } from './config.js';
 import type { Lease, LeaseOp, LeaseTable } from './lease-table.js';
@@ -291,7 +292,7 @@ function buildReply(req: DhcpMessage, spec: ReplySpec): DhcpMessage {
     const vc = req.options.get(OPTION.VENDOR_CLASS);
     if (vc !== undefined) options.push([OPTION.VENDOR_CLASS, vc]);
     // Signed per exchange when the cluster has a key: a recorded answer is no good in another one.
-    if (prl?.includes(OPTION.VENDOR_SPECIFIC)) options.push([OPTION.VENDOR_SPECIFIC, spec.topology.forExchange?.(req.xid) ?? spec.topology.option43]);
+    if (prl?.includes(OPTION.VENDOR_SPECIFIC)) options.push([OPTION.VENDOR_SPECIFIC, spec.topology.exchange ? signForExchange(spec.topology.exchange, req.xid) : spec.topology.option43]);
   }
   if (spec.message !== undefined) options.push([OPTION.MESSAGE, spec.message]);
   const cid = req.options.get(OPTION.CLIENT_ID);

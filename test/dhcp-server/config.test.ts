@@ -9,7 +9,7 @@ import { createLogger, RateLimitedCounter } from '../../src/dhcp-server/logger.j
 import { nextShedding, udpBacklogBytes } from '../../src/dhcp-server/backlog.js';
 import { main, type Io } from '../../src/cli/main.js';
 import { addressFactsByFiler, reservationsOf, topologyFor } from '../../src/options/resolve.js';
-import { decodeTopology, encodeTopology, exchangeSigner, keyFingerprint, subOptionsToBytes } from '../../src/options/wire/index.js';
+import { decodeTopology, encodeTopology, exchangeSigner, keyFingerprint, signForExchange, subOptionsToBytes } from '../../src/options/wire/index.js';
 import { KEY, exampleCluster, exampleConfig, id } from './helpers/fixtures.js';
 
 t.test('every identifier of the example is in the tables, with its subnet and options', async (t) => {
@@ -44,7 +44,8 @@ t.test('with a key: topology signed, only the fingerprint kept', async (t) => {
   const signed = encodeTopology(topologyFor(loaded, 'Filer1'), { key: KEY, addresses: addressFactsByFiler(loaded).get('Filer1')!, binding: request });
   const entry = c.topologies.get(id('00:07:34:10:00:00'))!;
   t.ok(entry.option43.equals(subOptionsToBytes(signed)), 'signed, with address tags, bound to the request');
-  t.ok(entry.forExchange?.(7).equals(exchangeSigner(signed, KEY, request)(7)), 'and per exchange, bound to the xid');
+  t.ok(entry.exchange && signForExchange(entry.exchange, 7).equals(exchangeSigner(signed, KEY, request)(7)), "and per exchange, bound to the xid");
+  t.notOk(entry.exchange && Buffer.from(entry.exchange.bindingKey).includes(KEY), "the answering tables hold a derived binding key, not the cluster key");
   t.equal(decodeTopology(entry.option43, { key: KEY, binding: request }).addressTags.length, 12, "a tag for each of Filer1's 12 reserved identifiers");
   t.notOk(JSON.stringify({ ...c, reservations: [...c.reservations], topologies: [...c.topologies.keys()] }).includes(KEY.toString()), 'the key itself is nowhere in the tables');
   t.throws(() => exampleConfig({}, Buffer.from('short')), { code: 'RS_SERVE_CONFIG', message: /topology of filer Filer1 cannot be encoded.*at least 16/ });

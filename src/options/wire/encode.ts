@@ -28,7 +28,7 @@ import {
   vlanAncestors,
 } from './objects.js';
 import { addressTag, addressTagObjects, type AddressFacts } from './address-tags.js';
-import { signatureText, checkKey, signedDigest, type RequestBinding } from './signature.js';
+import { bindingKeyOf, bindingMac, signatureText, checkKey, signedDigest, type RequestBinding } from './signature.js';
 import { subOptionSize, subOptionsToBytes, type SubOption } from './sub-options.js';
 
 export interface EncodeOptions {
@@ -249,23 +249,52 @@ export function topologyWireSize(topology: Topology, opts: WireSizeOptions = {})
 }
 
 /**
- * For a server that signs per request (rackstrap's own): the option 43 payload of `objs` (a
- * signed encodeTopology result) with its signature bound to each exchange's xid (`~xid=`), so a
- * recorded answer cannot be replayed into another exchange. The objects are hashed once here;
- * each call is one HMAC over ~100 bytes and a copy.
+ * What a server that signs per request (rackstrap's own) keeps for one filer: the option 43 bytes
+ * around the signature, the signature's 1.0 part, the digest of the signed bytes and the binding
+ * key (bindingKeyOf: it binds answers but cannot sign topology). Plain data, so it survives a
+ * structured clone out of the loader's worker thread (Buffers arrive as Uint8Arrays).
  */
-export function exchangeSigner(objs: readonly SubOption[], key: Buffer, request: { clusterId: string; baseMac: string }): (xid: number) => Buffer {
+export interface ExchangeTemplate {
+  before: Uint8Array;
+  after: Uint8Array;
+  /** `hmac-sha256-128 key=<id> mac=<MAC>`: code 2 without its binding. */
+  signature: string;
+  digest: Uint8Array;
+  bindingKey: Uint8Array;
+  clusterId: string;
+  baseMac: string;
+}
+
+export function exchangeTemplate(objs: readonly SubOption[], key: Buffer, request: { clusterId: string; baseMac: string }): ExchangeTemplate {
   checkKey(key);
   const unsigned = objs.filter((o) => o.code !== SIGNATURE_CODE).sort((a, b) => a.code - b.code);
   const header = unsigned.find((o) => o.code === HEADER_CODE);
   if (header === undefined || unsigned.length === objs.length) {
-    throw new WireEncodeError('RS_WIRE_UNREPRESENTABLE', 'exchangeSigner needs a signed topology (header and signature)');
+    throw new WireEncodeError('RS_WIRE_UNREPRESENTABLE', 'an exchange template needs a signed topology (header and signature)');
   }
-  const digest = signedDigest(unsigned);
-  const before = subOptionsToBytes([header]);
-  const after = subOptionsToBytes(unsigned.filter((o) => o.code !== HEADER_CODE));
-  return (xid) => {
-    const text = signatureText(unsigned, key, { ...request, xid }, digest);
-    return Buffer.concat([before, subOptionsToBytes([{ code: SIGNATURE_CODE, text }]), after]);
+  return {
+    before: subOptionsToBytes([header]),
+    after: subOptionsToBytes(unsigned.filter((o) => o.code !== HEADER_CODE)),
+    signature: signatureText(unsigned, key),
+    digest: signedDigest(unsigned),
+    bindingKey: bindingKeyOf(key),
+    clusterId: request.clusterId,
+    baseMac: request.baseMac,
   };
+}
+
+/**
+ * The option 43 payload of a template with its signature bound to this exchange's xid (`~xid=`),
+ * so a recorded answer cannot be replayed into another exchange: one HMAC over ~100 bytes.
+ */
+export function signForExchange(t: ExchangeTemplate, xid: number): Buffer {
+  const mac = bindingMac(t.bindingKey, t.digest, { clusterId: t.clusterId, baseMac: t.baseMac, xid });
+  const text = `${t.signature} ${OPTIONAL_MARK}xid=${mac.toString('base64url')}`;
+  return Buffer.concat([t.before, subOptionsToBytes([{ code: SIGNATURE_CODE, text }]), t.after]);
+}
+
+/** exchangeTemplate and signForExchange in one: `(xid) => option 43 bound to that exchange`. */
+export function exchangeSigner(objs: readonly SubOption[], key: Buffer, request: { clusterId: string; baseMac: string }): (xid: number) => Buffer {
+  const t = exchangeTemplate(objs, key, request);
+  return (xid) => signForExchange(t, xid);
 }

@@ -1,5 +1,14 @@
 // The topology wire format: one filer's Topology in DHCP option 43 (docs/wire-format.md).
-export { encodeTopology, topologyWireSize, exchangeSigner, type EncodeOptions, type WireSizeOptions } from './encode.js';
+export {
+  encodeTopology,
+  topologyWireSize,
+  exchangeSigner,
+  exchangeTemplate,
+  signForExchange,
+  type EncodeOptions,
+  type WireSizeOptions,
+  type ExchangeTemplate,
+} from './encode.js';
 export { addressTag, hasAddressTag, firstOnLinkRouter, TAGS_PER_OBJECT, type AddressFacts } from './address-tags.js';
 export type { RequestBinding } from './signature.js';
 export { decodeTopology, type DecodeInput, type DecodeOptions, type DecodedTopology } from './decode.js';

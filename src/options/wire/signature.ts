@@ -51,14 +51,24 @@ export interface RequestBinding {
 }
 
 /**
- * The binding MAC: HMAC-SHA-256 over a domain line, the request (cluster ID, base MAC, xid or
- * `-`) and SHA-256 of the signed bytes, first 128 bits. Hashing the objects first lets a server
- * sign per request with one HMAC over ~100 bytes whatever the topology's size.
+ * The key binding MACs are made with: HMAC-SHA-256(key, "rackstrap-binding-key/1"). A server that
+ * signs per exchange keeps only this in its answering tables, never the cluster key: it can bind
+ * answers, but not sign a topology or an address tag.
  */
-export function bindingMac(key: Buffer, digest: Buffer, b: RequestBinding): Buffer {
+export function bindingKeyOf(key: Buffer): Buffer {
+  checkKey(key);
+  return createHmac('sha256', key).update('rackstrap-binding-key/1', 'latin1').digest();
+}
+
+/**
+ * The binding MAC: HMAC-SHA-256 with bindingKeyOf(key) over a domain line, the request (cluster
+ * ID, base MAC, xid or `-`) and SHA-256 of the signed bytes, first 128 bits. Hashing the objects
+ * first lets a server sign per request with one HMAC over ~100 bytes whatever the topology's size.
+ */
+export function bindingMac(bindingKey: Uint8Array, digest: Uint8Array, b: RequestBinding): Buffer {
   const xid = b.xid === undefined ? '-' : (b.xid >>> 0).toString(16).padStart(8, '0');
   const line = `rackstrap-binding/1\n${b.clusterId.toUpperCase()}\n${b.baseMac.toUpperCase()}\n${xid}\n`;
-  return createHmac('sha256', key).update(line, 'latin1').update(digest).digest().subarray(0, MAC_BYTES);
+  return createHmac('sha256', bindingKey).update(line, 'latin1').update(digest).digest().subarray(0, MAC_BYTES);
 }
 
 /** SHA-256 of the signed bytes (every sub-option but the signature), the input of bindingMac. */
@@ -79,7 +89,7 @@ export function signatureText(objs: readonly SubOption[], key: Buffer, binding?:
     ['key', keyFingerprint(key)],
     ['mac', mac(key, objs).toString('base64url')],
   ];
-  if (binding !== undefined) attrs.push([`~${bindingKey(binding)}`, bindingMac(key, digest ?? signedDigest(objs), binding).toString('base64url')]);
+  if (binding !== undefined) attrs.push([`~${bindingKey(binding)}`, bindingMac(bindingKeyOf(key), digest ?? signedDigest(objs), binding).toString('base64url')]);
   return formatObject([SIGNATURE_ALGORITHM], attrs);
 }
 
@@ -119,7 +129,7 @@ export function verifyBinding(ref: ObjectRef, kind: 'to' | 'xid', macText: strin
   if (kind === 'xid' && b.xid === undefined) {
     throw new WireDecodeError('RS_WIRE_NOT_BOUND', 'topology is bound to a DHCP exchange, but no xid was given to check it');
   }
-  const want = bindingMac(key, signedDigest(objs), kind === 'to' ? { clusterId: b.clusterId, baseMac: b.baseMac } : b);
+  const want = bindingMac(bindingKeyOf(key), signedDigest(objs), kind === 'to' ? { clusterId: b.clusterId, baseMac: b.baseMac } : b);
   if (!timingSafeEqual(got, want)) {
     throw new WireDecodeError(
       'RS_WIRE_WRONG_REQUEST',
