@@ -7,6 +7,7 @@ import { FEATURE_NAMES, resolveFeatures, type Feature, type Features } from '../
 import type { Runner } from '../net/runner.js';
 import type { AgentConfig } from './agent-config.js';
 import { resolveNicIdentity } from './nic-discovery.js';
+import { joinedKeyFile } from '../join/bundle-store.js';
 
 export interface AgentSettings {
   clusterId: string;
@@ -32,7 +33,10 @@ export interface AgentSettings {
 export async function resolveAgentSettings(config: AgentConfig, runner: Runner): Promise<AgentSettings> {
   // No I/O first: a bad mask is reported before the host is looked at.
   const features = resolveFeatures({ ...(config.featureMask === undefined ? {} : { mask: config.featureMask }), disable: config.disable });
-  const key = config.keyFile === undefined ? undefined : await readKeyFile(config.keyFile);
+  // A configured key file wins; otherwise the key a `rackstrap join` stored in the cache folder:
+  // once a filer has joined, it requires topology signed with its cluster's key.
+  const keyFile = config.keyFile ?? (await joinedKeyFile(config.cacheDir));
+  const key = keyFile === undefined ? undefined : await readKeyFile(keyFile, config.keyFile === undefined ? { namedBy: 'stored by rackstrap join' } : {});
   const identity = await resolveNicIdentity({ nics: config.nics, baseMac: config.baseMac }, runner);
   return {
     clusterId: config.clusterId,

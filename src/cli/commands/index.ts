@@ -27,6 +27,7 @@ import { definePlan } from './plan.js';
 import { defineStatus } from './status.js';
 import { defineDiscover } from './discover.js';
 import { defineLab } from './lab.js';
+import { defineJoin, defineJoinServer, defineToken } from './join.js';
 
 export const COMMANDS: readonly DefineCommand[] = [
   defineValidate,
@@ -38,6 +39,9 @@ export const COMMANDS: readonly DefineCommand[] = [
   defineStatus,
   defineDiscover,
   defineLab,
+  defineJoin,
+  defineToken,
+  defineJoinServer,
 ];
 
 export function registerCommands(program: Command, io: Io): void {
