@@ -13,8 +13,8 @@ import { parseInterfaceName } from '../options/names.js';
 import { Mac } from '../options/schema.js';
 import { AGENT_LOG_LEVELS } from './agent-log.js';
 
-export { DEFAULT_CONFIG_FILE, DEFAULT_CACHE_DIR } from './locations.js';
-import { DEFAULT_CONFIG_FILE, DEFAULT_CACHE_DIR } from './locations.js';
+export { DEFAULT_CONFIG_FILE, DEFAULT_CACHE_DIR, defaultControlSocket } from './locations.js';
+import { DEFAULT_CONFIG_FILE, DEFAULT_CACHE_DIR, defaultControlSocket } from './locations.js';
 
 /** Milliseconds between `min` and `max`: every wait of the agent is bounded, so it never hangs a boot. */
 const ms = (min: number, max: number) => z.int().min(min).max(max);
@@ -69,6 +69,10 @@ export const AgentConfigFields = {
   /** Features switched off (seed 004 `--disable-sync-*`); added up over every source. */
   disable: z.array(FeatureName).transform((fs) => fs as Feature[]),
   logLevel: z.enum(AGENT_LOG_LEVELS),
+  /** What the daemon does when the kernel drifts from what it built: repair (only its own objects), report, off. */
+  reconcile: z.enum(['repair', 'report', 'off']),
+  /** The daemon's control socket (`rackstrap show`, `status`). */
+  controlSocket: z.string().min(1),
 };
 
 /** /etc/rackstrap/agent.yaml: any subset of the settings. */
@@ -85,6 +89,7 @@ export const AGENT_DEFAULTS = {
   retryIntervalMs: 30_000,
   disable: [] as Feature[],
   logLevel: 'info' as const,
+  reconcile: 'repair' as const,
 };
 
 /** The merged settings. baseMac and nics stay optional: their defaults come from the host (nic-discovery.ts). */
@@ -94,6 +99,7 @@ export const AgentConfig = z.strictObject({
   filer: AgentConfigFields.filer.optional(),
   nics: AgentConfigFields.nics.optional(),
   keyFile: AgentConfigFields.keyFile.optional(),
+  controlSocket: AgentConfigFields.controlSocket.optional(),
   featureMask: AgentConfigFields.featureMask.optional(),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
@@ -116,6 +122,8 @@ export const ENV_NAMES: Readonly<Record<AgentConfigKey, string>> = {
   featureMask: 'RACKSTRAP_FEATURE_MASK',
   disable: 'RACKSTRAP_DISABLE',
   logLevel: 'RACKSTRAP_LOG_LEVEL',
+  reconcile: 'RACKSTRAP_RECONCILE',
+  controlSocket: 'RACKSTRAP_CONTROL_SOCKET',
 };
 export const CONFIG_ENV = 'RACKSTRAP_CONFIG';
 
@@ -136,6 +144,8 @@ export const FLAG_NAMES: Readonly<Record<AgentConfigKey, string>> = {
   featureMask: '--mask',
   disable: '--no-<feature>',
   logLevel: '--log-level',
+  reconcile: '--reconcile',
+  controlSocket: '--control-socket',
 };
 
 /** Text values (environment, flags), one string per setting; `nics` and `disable` may repeat. */
@@ -153,6 +163,7 @@ export interface ConfigSources {
 /** Settings for commands that only read the agent's files (`rackstrap status`): no cluster ID needed. */
 export interface LoadedLocations {
   cacheDir: string;
+  controlSocket: string;
   file: string | undefined;
 }
 
@@ -179,7 +190,7 @@ export async function loadAgentConfig(sources: ConfigSources = {}): Promise<Load
 /** Where the agent keeps its files, from the same sources (the cluster ID may be missing). */
 export async function loadAgentLocations(sources: ConfigSources = {}): Promise<LoadedLocations> {
   const r = await mergeSources(sources, false);
-  return { cacheDir: r.merged.cacheDir as string, file: r.file };
+  return { cacheDir: r.merged.cacheDir as string, controlSocket: r.merged.controlSocket as string, file: r.file };
 }
 
 async function mergeSources(
@@ -215,6 +226,7 @@ async function mergeSources(
     }
   }
   merged.disable = [...disable];
+  if (merged.controlSocket === undefined && typeof merged.cacheDir === 'string') merged.controlSocket = defaultControlSocket(merged.cacheDir);
   const clusterIdRefused = problems.some((p) => p.field === 'clusterId' || p.field === ENV_NAMES.clusterId || p.field === FLAG_NAMES.clusterId);
   if (requireClusterId && merged.clusterId === undefined && !clusterIdRefused) {
     problems.push({
@@ -267,6 +279,7 @@ export function parseTextSettings(
       }
       case 'cacheDir':
       case 'keyFile':
+      case 'controlSocket':
         value = path.resolve(cwd, items.at(-1)!);
         break;
       default:
@@ -336,6 +349,7 @@ async function readConfigFile(
   const dir = path.dirname(path.resolve(file));
   if (r.data.cacheDir !== undefined) values.cacheDir = path.resolve(dir, r.data.cacheDir);
   if (r.data.keyFile !== undefined) values.keyFile = path.resolve(dir, r.data.keyFile);
+  if (r.data.controlSocket !== undefined) values.controlSocket = path.resolve(dir, r.data.controlSocket);
   return { read: true, values };
 }
 

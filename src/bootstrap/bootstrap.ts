@@ -26,6 +26,7 @@ import type { Topology } from '../options/schema.js';
 import { addressRequests, managementAliases } from './address-requests.js';
 import type { AgentLog } from './agent-log.js';
 import { converge, observeAhead, undoSteps } from './converge.js';
+import { checkDrift, initialDriftState, type DriftState } from './drift-check.js';
 import { LeaseSet } from './lease-set.js';
 import { desiredInputFor, leasesFor, type LeaseMap } from './leases-to-desired.js';
 import { listHostLinks, type HostLink } from './nic-discovery.js';
@@ -94,9 +95,11 @@ export class Agent {
   #stopped = false;
   readonly #reported = new Set<string>();
   readonly #rogues = new RogueReports();
+  readonly #drift: DriftState;
 
   constructor(settings: AgentSettings, deps: AgentDeps) {
     this.#s = settings;
+    this.#drift = initialDriftState(settings.reconcile ?? 'repair');
     this.#d = deps;
     this.#clock = deps.clock ?? systemClock;
     this.#cache = openCache(settings.cacheDir, { clusterId: settings.clusterId });
@@ -110,6 +113,54 @@ export class Agent {
   /** The configuration in place: generation, source and leases (tests, status). */
   get current(): Readonly<{ topology: Topology; source: 'dhcp' | 'cache'; leases: LeaseMap }> | undefined {
     return this.#current;
+  }
+
+  /** The last drift check's findings and the repair counters. */
+  get drift(): Readonly<DriftState> {
+    return this.#drift;
+  }
+
+  /** The settings in force (the control socket's `info` and `features`). */
+  get settings(): Readonly<AgentSettings> {
+    return this.#s;
+  }
+
+  /**
+   * Compares the kernel with what the agent built and acts by the reconcile policy (drift-check.ts).
+   * Runs in turn with every other change, so it never sees a change half made. Nothing to compare
+   * before the first configuration is in place.
+   */
+  checkDrift(trigger: string): Promise<Readonly<DriftState>> {
+    return this.#exclusive(async () => {
+      const cur = this.#current;
+      if (cur === undefined || this.#stopped) return this.#drift;
+      const hadRepairs = this.#drift.repairs;
+      const before = JSON.stringify([this.#drift.items, this.#drift.conflicts, this.#drift.health, this.#drift.lastError]);
+      await checkDrift(cur.desired, this.#drift, { runner: this.#d.runner, features: this.#s.features, log: this.#d.log, trigger });
+      if (this.#drift.repairs !== hadRepairs) this.#applied(this.#drift.lastRepair?.steps ?? 0, `repair of drift (${trigger})`);
+      if (before !== JSON.stringify([this.#drift.items, this.#drift.conflicts, this.#drift.health, this.#drift.lastError]) || this.#drift.repairs !== hadRepairs) await this.#status();
+      return this.#drift;
+    });
+  }
+
+  /** Re-applies the configuration in place (`reapply` command): the same plan/apply as a repair. */
+  reapply(): Promise<number> {
+    return this.#exclusive(async () => {
+      const cur = this.#current;
+      if (cur === undefined) throw new RackstrapError('RS_NO_CONFIG', 'nothing to re-apply: no configuration is in place yet');
+      const done = await converge(cur.desired, 'all', this.#net());
+      this.#applied(done.ran.length, `re-apply of generation ${cur.topology.generation}`);
+      await this.#status();
+      return done.ran.length;
+    });
+  }
+
+  /** Renews every lease now (`renew` command); false when no DHCP client runs (up from the cache). */
+  renewNow(): boolean {
+    const set = this.#leaseSet;
+    if (set === undefined) return false;
+    this.refreshNow();
+    return set.renewAll();
   }
 
   // ---- steps 1-7 -----------------------------------------------------------------------------
@@ -566,6 +617,7 @@ export class Agent {
       lastApply: this.#lastApply,
       lastError: this.#lastError,
       rogueServers: this.#rogues.list(),
+      drift: this.#drift,
     });
   }
 }

@@ -125,6 +125,17 @@ export class LeaseSet extends EventEmitter<LeaseSetEvents> {
     for (const w of [...this.#waiters]) w();
   }
 
+  /** Asks every running client to renew now; false when none runs. */
+  renewAll(): boolean {
+    let any = false;
+    for (const e of this.#entries.values()) {
+      if (e.client === undefined) continue;
+      e.client.renew();
+      any = true;
+    }
+    return any;
+  }
+
   /** Identifiers without a lease. */
   missing(): string[] {
     return [...this.#entries.values()].filter((e) => e.lease === undefined).map((e) => e.request.identifier);

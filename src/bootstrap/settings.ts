@@ -4,6 +4,7 @@
 import { fingerprintKey } from '../cache/fingerprint-key.js';
 import { keyId, readKeyFile } from '../cluster-key/key-file.js';
 import { FEATURE_NAMES, resolveFeatures, type Feature, type Features } from '../net/features.js';
+import type { DriftPolicy } from '../net/drift.js';
 import type { Runner } from '../net/runner.js';
 import type { AgentConfig } from './agent-config.js';
 import { resolveNicIdentity } from './nic-discovery.js';
@@ -26,6 +27,10 @@ export interface AgentSettings {
   refreshIntervalMs: number;
   retryIntervalMs: number;
   features: Features;
+  /** What the daemon does about drift (default repair: re-apply the difference, only its own objects). */
+  reconcile?: DriftPolicy;
+  /** The daemon's control socket (default /run/rackstrap/agent.sock). */
+  controlSocket?: string;
   /** Where the NIC map and base MAC came from (logged at start). */
   derived: { nics: boolean; baseMac: boolean };
 }
@@ -53,6 +58,8 @@ export async function resolveAgentSettings(config: AgentConfig, runner: Runner):
     refreshIntervalMs: config.refreshIntervalMs,
     retryIntervalMs: config.retryIntervalMs,
     features,
+    reconcile: config.reconcile,
+    controlSocket: config.controlSocket,
     derived: identity.derived,
   };
 }

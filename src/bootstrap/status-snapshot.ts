@@ -21,6 +21,7 @@ export interface SnapshotInput {
   lastApply: AgentStatus['lastApply'];
   lastError: AgentStatus['lastError'];
   rogueServers?: AgentStatus['rogueServers'];
+  drift?: AgentStatus['drift'];
   now?: Date;
 }
 
@@ -74,5 +75,6 @@ export function statusSnapshot(x: SnapshotInput): AgentStatus {
     lastApply: x.lastApply,
     lastError: x.lastError,
     rogueServers: x.rogueServers ?? [],
+    ...(x.drift === undefined ? {} : { drift: x.drift }),
   };
 }

@@ -8,6 +8,7 @@ import { ensureDir } from '../cache/check-permissions.js';
 import { writeFileAtomic } from '../cache/write-file-atomic.js';
 import { RackstrapError } from '../errors.js';
 import { Topology } from '../options/schema.js';
+import { DriftState } from './drift-check.js';
 
 export const STATUS_FILE = 'status.json';
 export const STATUS_VERSION = 1;
@@ -90,6 +91,8 @@ export const AgentStatus = z.object({
   lastError: z.object({ at: Instant, code: z.string(), message: z.string() }).nullable(),
   /** Answers refused because they are not signed for this filer (only a filer holding the key tells). */
   rogueServers: z.array(RogueReport).optional(),
+  /** The daemon's last comparison of the kernel with what it built (absent before it first looked). */
+  drift: DriftState.optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;
 

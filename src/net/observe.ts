@@ -36,6 +36,8 @@ export const ObservedLink = z.object({
   parent: z.string().optional(),
   master: z.string().optional(),
   up: z.boolean(),
+  /** Carrier (LOWER_UP); absent in fixtures recorded before it was read. */
+  carrier: z.boolean().optional(),
   mtu: z.int(),
   mac: z.string().optional(),
   ifalias: z.string().optional(),
@@ -328,6 +330,7 @@ function toLink(l: z.infer<typeof RawLink>): ObservedLink {
     ifname: l.ifname,
     ifindex: l.ifindex,
     up: l.flags.includes('UP'),
+    carrier: l.flags.includes('LOWER_UP'),
     mtu: l.mtu,
     owned: isOwnedLinkAlias(l.ifalias),
   };

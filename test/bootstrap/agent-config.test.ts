@@ -3,7 +3,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENT_DEFAULTS, DEFAULT_CACHE_DIR, loadAgentConfig, loadAgentLocations } from '../../src/bootstrap/agent-config.js';
+import { AGENT_DEFAULTS, DEFAULT_CACHE_DIR, loadAgentConfig, loadAgentLocations, defaultControlSocket } from '../../src/bootstrap/agent-config.js';
 import { ConfigError, formatProblem } from '../../src/errors.js';
 
 const CID = '02:00:00:00:AA:00';
@@ -43,7 +43,9 @@ t.test('defaults, then the file, then the environment, then flags', async (t) =>
     topologyTimeoutMs: 5000,
     nics: { eth0: 'ens3', eth1: 'ens4' },
     disable: ['accounting'],
+    controlSocket: defaultControlSocket(join(dir, 'state')),
   });
+  t.match(only.config.controlSocket, /^\/run\/rackstrap\/agent-[0-9a-f]{8}\.sock$/, 'a cache folder of its own gets a control socket of its own');
   t.equal(only.origins.vendorClass, 'file');
   t.equal(only.origins.retryIntervalMs, 'default');
 

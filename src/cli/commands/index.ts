@@ -28,6 +28,7 @@ import { defineStatus } from './status.js';
 import { defineDiscover } from './discover.js';
 import { defineLab } from './lab.js';
 import { defineJoin, defineJoinServer, defineToken } from './join.js';
+import { defineShow } from './show.js';
 
 export const COMMANDS: readonly DefineCommand[] = [
   defineValidate,
@@ -42,6 +43,7 @@ export const COMMANDS: readonly DefineCommand[] = [
   defineJoin,
   defineToken,
   defineJoinServer,
+  defineShow,
 ];
 
 export function registerCommands(program: Command, io: Io): void {

@@ -22,6 +22,8 @@ export interface SettingsOptions {
   retryInterval?: string;
   mask?: string;
   logLevel?: string;
+  reconcile?: string;
+  controlSocket?: string;
   /** Commander's negatable --no-<feature>: false when given. */
   [feature: string]: unknown;
 }
@@ -48,7 +50,9 @@ export function addSettingsOptions(cmd: Command, what: { timers: boolean }): Com
       .option('--retransmit-base <ms>', 'first DHCP retransmission delay (default 1000; RFC 2131: 4000)')
       .option('--refresh-interval <ms>', 'ask for the topology again this often (default 300000)')
       .option('--retry-interval <ms>', 'after a failed change, try again this much later (default 30000)')
-      .option('--log-level <level>', 'debug, info, warn or error (default info)');
+      .option('--log-level <level>', 'debug, info, warn or error (default info)')
+      .option('--reconcile <policy>', 'when the host drifts from what was built: repair (default; only rackstrap\'s own objects), report or off')
+      .option('--control-socket <path>', 'control socket for `rackstrap show` (default /run/rackstrap/agent.sock)');
   }
   return cmd;
 }

@@ -6,7 +6,10 @@
 import type { AgentLog } from '../../bootstrap/agent-log.js';
 import { Agent, AgentStoppedError, NoConfigurationError } from '../../bootstrap/bootstrap.js';
 import { bringDown } from '../../bootstrap/down.js';
+import { startAgentService, type AgentService } from '../../control/agent-service.js';
 import { UsageError } from '../../errors.js';
+import { version } from '../version.js';
+import { defaultControlSocket } from '../../bootstrap/locations.js';
 import type { AgentOptions } from '../commands/agent.js';
 import type { Io } from '../main.js';
 import { systemdNotifier, type Notifier } from '../../systemd/notify.js';
@@ -36,20 +39,33 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
     return;
   }
   const notifier = systemdNotifier({ onError: (err) => log.warn('notify', `cannot tell systemd: ${err.message}`) });
-  await runDaemon(agent, o.release ?? false, log, notifier);
+  await runDaemon(agent, o.release ?? false, log, notifier, (onRelease) =>
+    startAgentService({
+      agent,
+      runner,
+      log,
+      ...netns,
+      socketPath: settings.controlSocket ?? defaultControlSocket(settings.cacheDir),
+      stateDir: settings.cacheDir,
+      agentVersion: version(),
+      onRelease,
+    }),
+  );
 }
 
-/** Runs until SIGTERM/SIGINT; SIGHUP asks for the topology now. */
-/** READY once bringUp returns with a stack: every alias addressed, the stack up from the cache, or
+/** Runs until SIGTERM/SIGINT; SIGHUP asks for the topology now.
+ *  READY once bringUp returns with a stack: every alias addressed, the stack up from the cache, or
  *  the address timeout passed (STATUS names what is missing; the agent keeps asking). Nothing up
  *  at all (no DHCP answer, no cache) is not ready: systemd's start timeout decides. */
-async function runDaemon(agent: Agent, release: boolean, log: AgentLog, notifier: Notifier): Promise<void> {
+async function runDaemon(agent: Agent, release: boolean, log: AgentLog, notifier: Notifier, startService: (onRelease: () => void) => Promise<AgentService>): Promise<void> {
   let onStop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (onStop = resolve));
-  const stop = (signal: string) => {
+  let service: AgentService | undefined;
+  const stop = (signal: string, withRelease = release) => {
     log.info('signal', `${signal}: stopping`);
     notifier.stopping();
-    void agent.stop({ release }).then(onStop, onStop);
+    const closing = service?.close().catch(() => undefined) ?? Promise.resolve();
+    void closing.then(() => agent.stop({ release: withRelease })).then(onStop, onStop);
   };
   const onTerm = () => stop('SIGTERM');
   const onInt = () => stop('SIGINT');
@@ -60,6 +76,8 @@ async function runDaemon(agent: Agent, release: boolean, log: AgentLog, notifier
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
   process.on('SIGHUP', onHup);
+  // The control socket answers from the start (`show` during a long wait for DHCP says so).
+  service = await startService(() => stop('release command', true));
   try {
     try {
       const up = await agent.bringUp();
@@ -72,6 +90,7 @@ async function runDaemon(agent: Agent, release: boolean, log: AgentLog, notifier
       agent.keepUp();
     } catch (err) {
       if (!(err instanceof AgentStoppedError)) {
+        await service.close();
         await agent.stop();
         throw err;
       }

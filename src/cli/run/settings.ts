@@ -24,6 +24,8 @@ export function flagSettings(o: SettingsOptions): TextSettings {
     retryIntervalMs: pick(o.retryInterval),
     featureMask: pick(o.mask),
     logLevel: pick(o.logLevel),
+    reconcile: pick(o.reconcile),
+    controlSocket: pick(o.controlSocket),
     ...(disable.length > 0 ? { disable } : {}),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as TextSettings;

@@ -1,15 +1,30 @@
-// rackstrap status (definition: ../commands/status.ts): what the agent built and holds, from the
-// status file it writes next to the cache: the stack as a tree with addresses, the leases
-// (address, expiry, server), the cache generation and the last error. --json prints the file as it is.
+// rackstrap status (definition: ../commands/status.ts): a summary from the running agent over its
+// control socket (`info`), then what it built and holds, from the status file it writes next to
+// the cache: the stack as a tree with addresses, the leases (address, expiry, server), the cache
+// generation and the last error. --json prints the file as it is (with the agent's info when one
+// answers).
 import { loadAgentLocations } from '../../bootstrap/agent-config.js';
 import { isProcessAlive, readStatus } from '../../bootstrap/status.js';
 import { renderStatus } from '../../bootstrap/status-render.js';
+import { controlRequest, NoAgentError } from '../../control/client.js';
+import { renderInfo } from '../../control/render.js';
+import type { ReplyOf } from '../../control/protocol.js';
 import type { StatusOptions } from '../commands/status.js';
 import type { Io } from '../main.js';
 
 export async function run(io: Io, o: StatusOptions): Promise<void> {
   const where = await loadAgentLocations({ ...(o.config === undefined ? {} : { file: o.config }), flags: o.cacheDir === undefined ? {} : { cacheDir: o.cacheDir } });
+  let info: ReplyOf<'info'> | undefined;
+  try {
+    info = await controlRequest(where.controlSocket, 'info', { timeoutMs: 2000 });
+  } catch (err) {
+    if (!(err instanceof NoAgentError)) io.err(`the agent's control socket did not answer: ${(err as Error).message}`);
+  }
   const status = await readStatus(where.cacheDir);
-  const running = status.mode !== 'stopped' && status.mode !== 'down' && status.pid !== process.pid && isProcessAlive(status.pid);
-  io.out(o.json ? JSON.stringify({ ...status, running }, null, 1) : renderStatus(status, { running }));
+  const running = info !== undefined || (status.mode !== 'stopped' && status.mode !== 'down' && status.pid !== process.pid && isProcessAlive(status.pid));
+  if (o.json) {
+    io.out(JSON.stringify({ ...status, running, ...(info === undefined ? {} : { agent: info }) }, null, 1));
+    return;
+  }
+  io.out(`${info === undefined ? '' : `${renderInfo(info)}\n\n`}${renderStatus(status, { running })}`);
 }

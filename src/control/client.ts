@@ -1,0 +1,63 @@
+// Asking the running agent over its control socket; every reply is checked against the schema of
+// its command (protocol.ts) before it is returned.
+import { connect } from 'node:net';
+import { z } from 'zod';
+import { RackstrapError } from '../errors.js';
+import { CONTROL_VERSION, MAX_LINE_BYTES, REPLIES, Reply, type CommandName, type ReplyOf } from './protocol.js';
+
+/** No agent answers on the socket (none runs, or it is another folder's). */
+export class NoAgentError extends RackstrapError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RS_NO_AGENT', message, options);
+  }
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+}
+
+let nextId = 1;
+
+export function controlRequest<C extends CommandName>(socketPath: string, command: C, opts: RequestOptions = {}): Promise<ReplyOf<C>> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    const conn = connect(socketPath);
+    let buffer = '';
+    let done = false;
+    const finish = (err: Error | undefined, value?: ReplyOf<C>) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      conn.destroy();
+      if (err) reject(err);
+      else resolve(value!);
+    };
+    const timer = setTimeout(() => finish(new RackstrapError('RS_CONTROL', `the agent did not answer ${command} within ${opts.timeoutMs ?? 5000} ms on ${socketPath}`)), opts.timeoutMs ?? 5000);
+    conn.setEncoding('utf8');
+    conn.on('connect', () => conn.write(`${JSON.stringify({ v: CONTROL_VERSION, id, command })}\n`));
+    conn.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') finish(new NoAgentError(`no agent is running (nothing answers on ${socketPath})`, { cause: err }));
+      else if (err.code === 'EACCES' || err.code === 'EPERM') finish(new RackstrapError('RS_DENIED', `permission denied on ${socketPath}: the agent's control socket is for root`, { cause: err }));
+      else finish(new RackstrapError('RS_CONTROL', `${socketPath}: ${err.message}`, { cause: err }));
+    });
+    conn.on('data', (chunk: string) => {
+      buffer += chunk;
+      if (buffer.length > MAX_LINE_BYTES) return finish(new RackstrapError('RS_CONTROL', `the agent's reply is longer than ${MAX_LINE_BYTES} bytes`));
+      const nl = buffer.indexOf('\n');
+      if (nl < 0) return;
+      let json: unknown;
+      try {
+        json = JSON.parse(buffer.slice(0, nl));
+      } catch {
+        return finish(new RackstrapError('RS_CONTROL', 'the agent answered something that is not JSON'));
+      }
+      const r = Reply.safeParse(json);
+      if (!r.success) return finish(new RackstrapError('RS_CONTROL', `the agent's reply is not control protocol version ${CONTROL_VERSION}`));
+      if (!r.data.ok) return finish(new RackstrapError(r.data.error.code.startsWith('RS_') ? (r.data.error.code as `RS_${string}`) : 'RS_CONTROL', r.data.error.message));
+      const result = REPLIES[command].safeParse(r.data.result);
+      if (!result.success) return finish(new RackstrapError('RS_CONTROL', `the agent's ${command} reply does not match this version: ${z.prettifyError(result.error).split('\n')[0]}`));
+      finish(undefined, result.data as ReplyOf<C>);
+    });
+    conn.on('end', () => finish(new RackstrapError('RS_CONTROL', `the agent closed the connection without answering ${command}`)));
+  });
+}

@@ -1,0 +1,199 @@
+// The long-running agent against a real kernel (network namespaces, the flat cluster, the embedded
+// DHCP server): what an admin deletes of rackstrap's is put back from the kernel's own events, what
+// an admin adds of their own is left alone through 100 comparisons, a flood of events that
+// overflows the watch's socket still ends in the right state, `report` changes nothing, and the
+// per-server counters move by exactly the packets of a generated flow. Expected state comes from
+// the cluster description (flat-lab.ts), never from the agent.
+import { execaSync } from 'execa';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { makeAgentLog } from '../../src/bootstrap/agent-log.js';
+import { Agent } from '../../src/bootstrap/bootstrap.js';
+import type { AgentSettings } from '../../src/bootstrap/settings.js';
+import { startAgentService, type AgentService } from '../../src/control/agent-service.js';
+import { controlRequest } from '../../src/control/client.js';
+import { TransportPool } from '../../src/dhcp-client/index.js';
+import type { DriftPolicy } from '../../src/net/drift.js';
+import { ALL_FEATURES } from '../../src/net/features.js';
+import { makeRunner } from '../../src/net/runner.js';
+import { actual, expected, FLAT, flatLab, startServer, stopProcess, waitFor, type FlatLab } from '../bootstrap/helpers/flat-lab.js';
+
+/** The description's three lists as the kernel holds them, leaving out the admin's own addresses. */
+async function ours(l: FlatLab, ns: string): Promise<Awaited<ReturnType<typeof actual>>> {
+  const a = await actual(l.lab, ns);
+  return { ...a, addresses: a.addresses.filter((x) => !x.startsWith('adm0 ') && !x.includes('192.0.2.10/32')) };
+}
+
+async function settled(l: FlatLab, ns: string, want: Awaited<ReturnType<typeof actual>>, ms: number): Promise<Awaited<ReturnType<typeof actual>>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const state = await ours(l, ns);
+    if (JSON.stringify(state) === JSON.stringify(want) || Date.now() > deadline) return state;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+interface Running {
+  l: FlatLab;
+  ns: string;
+  agent: Agent;
+  service: AgentService;
+  socket: string;
+  logs: string[];
+}
+
+/** Filer1 up from DHCP with the operator side running, under `policy`. */
+async function startFiler1(t: Test, prefix: string, policy: DriftPolicy, opts: { recvBufferSize?: number } = {}): Promise<Running> {
+  const l = await flatLab(t, ['Filer1'], prefix);
+  const ns = l.ns.get('Filer1')!;
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const server = await startServer(l, FLAT, join(dir, 'leases.log'));
+  t.teardown(() => stopProcess(server.child));
+  const settings: AgentSettings = {
+    clusterId: l.clusterId,
+    vendorClass: 'rackstrap',
+    baseMac: l.loaded.filers.get('Filer1')!.baseMac,
+    filer: undefined,
+    nics: { eth0: 'eth0', eth1: 'eth1' },
+    cacheDir: join(dir, 'cache'),
+    key: undefined,
+    keyFingerprint: null,
+    topologyTimeoutMs: 2000,
+    addressTimeoutMs: 3000,
+    retransmitBaseMs: 100,
+    refreshIntervalMs: 300_000,
+    retryIntervalMs: 1000,
+    features: ALL_FEATURES,
+    derived: { nics: false, baseMac: false },
+    reconcile: policy,
+  };
+  const logs: string[] = [];
+  const log = makeAgentLog({ level: 'debug', write: (s) => logs.push(s) });
+  const runner = makeRunner({ netns: ns });
+  const agent = new Agent(settings, { runner, netns: ns, pool: new TransportPool(), daemon: true, log });
+  const socket = join(dir, 'agent.sock');
+  const service = await startAgentService({ agent, runner, log, netns: ns, socketPath: socket, stateDir: settings.cacheDir, agentVersion: 'test', onRelease: () => undefined, ...opts });
+  t.teardown(async () => {
+    await service.close();
+    await agent.stop();
+  });
+  const up = await agent.bringUp();
+  t.match(up, { source: 'dhcp', generation: 1 });
+  agent.keepUp();
+  return { l, ns, agent, service, socket, logs };
+}
+
+t.test('repair: what an admin deletes of rackstrap comes back; the admin own objects stay through 100 checks', async (t) => {
+  const r = await startFiler1(t, 'qob', 'repair');
+  const { l, ns } = r;
+  const want = expected(l.loaded, 'Filer1');
+  t.same((await waitFor(l.lab, ns, want, 5000)).state, want, 'up as the description says');
+
+  // Each deletion below is noticed from the kernel's own events and repaired.
+  const deletions: Array<[string, string[]]> = [
+    ['an address', ['addr', 'del', '10.2.2.3/24', 'dev', 'data1']],
+    ['a route', ['route', 'del', 'default', 'table', '1']],
+    ['a rule', ['rule', 'del', 'from', '10.2.2.1', 'lookup', '1']],
+    ['an alias link', ['link', 'del', 'data1']],
+  ];
+  for (const [what, argv] of deletions) {
+    await l.lab.ip(ns, ...argv);
+    const back = await waitFor(l.lab, ns, want, 10_000);
+    t.same(back.state, want, `${what} deleted under the agent is repaired`);
+  }
+  const drift = await controlRequest(r.socket, 'drift');
+  t.ok(drift.repairs >= deletions.length, `${drift.repairs} repairs recorded`);
+  t.same(drift.items, [], 'nothing left to repair');
+
+  // The admin's own address, route and rule, next to rackstrap's.
+  await l.lab.ip(ns, 'addr', 'add', '192.0.2.10/32', 'dev', 'data0');
+  await l.lab.ip(ns, 'route', 'add', '198.51.100.0/24', 'via', '10.2.2.254', 'table', '1', 'proto', 'static');
+  await l.lab.ip(ns, 'rule', 'add', 'from', '192.0.2.10', 'lookup', '1', 'priority', '30500');
+  const adminState = async () => ({
+    addr: (await l.lab.ip(ns, '-4', 'addr', 'show', 'dev', 'data0')).includes('192.0.2.10/32'),
+    route: (await l.lab.ip(ns, 'route', 'show', 'table', '1')).includes('198.51.100.0/24 via 10.2.2.254'),
+    rule: (await l.lab.ip(ns, 'rule', 'show')).includes('30500:\tfrom 192.0.2.10 lookup 1'),
+  });
+  t.same(await adminState(), { addr: true, route: true, rule: true }, 'the admin objects are in place');
+  for (let i = 0; i < 100; i++) await r.agent.checkDrift(`test cycle ${i}`);
+  t.same(await adminState(), { addr: true, route: true, rule: true }, 'still there after 100 comparisons');
+  t.same(await ours(l, ns), want, 'and rackstrap state unchanged');
+  t.same(r.agent.drift.items, [], 'the admin objects are not drift');
+
+  const info = await controlRequest(r.socket, 'info');
+  t.ok(info.watch !== null && info.watch.events > 0, 'the kernel watch saw the events');
+  t.ok(info.drift.checks >= 100, 'every check counted');
+});
+
+t.test('an event storm that overflows the watch still ends repaired', async (t) => {
+  const r = await startFiler1(t, 'qob', 'repair', { recvBufferSize: 1 });
+  const { l, ns } = r;
+  const want = expected(l.loaded, 'Filer1');
+  t.same((await waitFor(l.lab, ns, want, 5000)).state, want);
+  await l.lab.ip(ns, 'link', 'add', 'adm0', 'type', 'veth', 'peer', 'name', 'adm1');
+  // Our event loop is blocked while ip runs the storm: the tiny buffer must overflow. The owned
+  // address deleted in its middle is only known to be gone from the full re-read.
+  const storm = Array.from({ length: 300 }, (_, i) => `addr add 10.250.${Math.floor(i / 250)}.${(i % 250) + 1}/32 dev adm0`);
+  storm.splice(150, 0, 'addr del 10.2.2.3/24 dev data1');
+  execaSync('ip', ['-n', ns, '-batch', '-'], { input: `${storm.join('\n')}\n` });
+  t.same(await settled(l, ns, want, 10_000), want, 'repaired after the storm');
+  t.ok(r.service.watch!.stats.overflows >= 1, `the overflow was seen (${r.service.watch!.stats.overflows})`);
+  t.ok(r.logs.some((s) => s.includes('"event":"watch"') && s.includes('were lost')), 'and logged');
+  const adm = await l.lab.ipJson<Array<{ addr_info: unknown[] }>>(ns, '-4', 'addr', 'show', 'dev', 'adm0');
+  t.equal(adm[0]!.addr_info.length, 300, "the admin's 300 addresses are untouched");
+});
+
+t.test('report: a difference is recorded and logged, and nothing is changed', async (t) => {
+  const r = await startFiler1(t, 'qob', 'report');
+  const { l, ns } = r;
+  const want = expected(l.loaded, 'Filer1');
+  t.same((await waitFor(l.lab, ns, want, 5000)).state, want);
+  await l.lab.ip(ns, 'addr', 'del', '10.2.2.3/24', 'dev', 'data1');
+  await l.lab.ip(ns, 'rule', 'del', 'from', '10.2.2.1', 'lookup', '1');
+  for (let i = 0; i < 5; i++) await r.agent.checkDrift('test');
+  const drift = await controlRequest(r.socket, 'drift');
+  t.equal(drift.policy, 'report');
+  t.equal(drift.repairs, 0, 'no repair in report mode');
+  t.ok(drift.items.some((i) => i.kind === 'addr-add' && i.target.includes('10.2.2.3')), 'the missing address is reported');
+  t.ok(drift.items.some((i) => i.kind === 'rule-add'), 'the missing rule is reported');
+  const now = await actual(l.lab, ns);
+  t.notOk(now.addresses.includes('data1 10.2.2.3/24'), 'the address stays deleted');
+  t.equal(now.rules.length, want.rules.length - 1, 'the rule stays deleted');
+  t.equal(r.logs.filter((s) => s.includes('"event":"drift"') && s.includes('addr-add 10.2.2.3')).length, 1, 'logged once, not every check');
+});
+
+t.test('per-server counters move by exactly the packets of a flow, survive a restart, and zero', async (t) => {
+  const r = await startFiler1(t, 'qob', 'repair');
+  const { l, ns } = r;
+  t.same((await waitFor(l.lab, ns, expected(l.loaded, 'Filer1'), 5000)).state, expected(l.loaded, 'Filer1'));
+  // An echo on VsvrA's 10.2.2.3, a client in the server namespace sending N datagrams of P bytes.
+  const N = 25;
+  const P = 100;
+  const echo = `const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(7000,'10.2.2.3',()=>console.log('ready'));`;
+  const child = l.lab.spawn(ns, process.execPath, ['-e', echo]);
+  await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+  const zero = await controlRequest(r.socket, 'zero-stats');
+  t.ok(zero.epoch >= 2, 'a new epoch');
+  const before = await controlRequest(r.socket, 'stats');
+  const vsA = (s: typeof before) => s.servers.find((x) => x.server === 'VsvrA')!.addresses.find((a) => a.address === '10.2.2.3')!;
+  t.same(vsA(before), { address: '10.2.2.3', in: { packets: 0, bytes: 0 }, out: { packets: 0, bytes: 0 } }, 'zeroed');
+  const client = `const s=require('dgram').createSocket('udp4');let n=0;s.on('message',()=>{if(++n===${N}){s.close();}});s.bind(0,()=>{for(let i=0;i<${N};i++)s.send(Buffer.alloc(${P}),7000,'10.2.2.3');});setTimeout(()=>process.exit(n===${N}?0:1),5000).unref();`;
+  await l.lab.exec(l.srv, process.execPath, ['-e', client]);
+  const after = await controlRequest(r.socket, 'stats');
+  const bytes = N * (20 + 8 + P);
+  t.same(vsA(after), { address: '10.2.2.3', in: { packets: N, bytes }, out: { packets: N, bytes } }, `exactly ${N} datagrams in and out`);
+  const vsTotal = after.servers.find((x) => x.server === 'VsvrA')!;
+  t.same(vsTotal.in, { packets: N, bytes }, 'the server total adds up its addresses');
+
+  // The counting rule recreated (its kernel counter back to 0): the figures do not go back.
+  await l.lab.exec(ns, 'iptables', ['-w', '-D', 'RACKSTRAP-IN', '-d', '10.2.2.3/32', '-m', 'comment', '--comment', 'vs.VsvrA']);
+  await controlRequest(r.socket, 'stats');
+  await r.agent.checkDrift('test');
+  const kept = await controlRequest(r.socket, 'stats');
+  t.same(vsA(kept).in, { packets: N, bytes }, 'monotonic across the rule being re-created');
+  t.equal(kept.epoch, zero.epoch, 'same epoch');
+  t.ok(after.devices.some((d) => d.ifname === 'eth1' && d.rx.packets > 0), 'device counters from ip -s -j link');
+});
