@@ -68,6 +68,8 @@ export interface HeartbeatEntry {
   holdsService: boolean;
   /** The sender still hears its partner (on any path): a node that does not, says so. */
   hearsPartner: boolean;
+  /** Sent just before the sender closes this connection on purpose (it is alive: no takeover for that). */
+  closing?: boolean;
   /** Highest update sequence the sender has made durable from its partner. */
   acked: number;
   leases: number;
@@ -228,7 +230,7 @@ function entryBody(e: SyncEntry, o: WriteOptions): { kind: number; body: Buffer 
     case 'heartbeat':
       w.bytes(fixed(e.nonce, 8, 'heartbeat nonce'));
       w.u8(ROLE_CODE.get(e.role)!);
-      w.u8((e.holdsService ? 1 : 0) | (e.hearsPartner ? 2 : 0));
+      w.u8((e.holdsService ? 1 : 0) | (e.hearsPartner ? 2 : 0) | (e.closing ? 4 : 0));
       w.u16(0);
       w.u32(e.acked);
       w.u32(e.leases);
@@ -400,7 +402,9 @@ function readEntry(r: Reader, kind: number, v: ReaderVersion): { entry: SyncEntr
       const acked = r.u32('heartbeat acked');
       const leases = r.u32('heartbeat leases');
       const skipped = readParams(r, v, kind, () => undefined);
-      return { entry: { kind: 'heartbeat', nonce, role, holdsService: (flags & 1) === 1, hearsPartner: (flags & 2) === 2, acked, leases }, skipped };
+      const entry: HeartbeatEntry = { kind: 'heartbeat', nonce, role, holdsService: (flags & 1) === 1, hearsPartner: (flags & 2) === 2, acked, leases };
+      if (flags & 4) entry.closing = true;
+      return { entry, skipped };
     }
     case ENTRY.lease: {
       const opCode = r.u8('lease op');

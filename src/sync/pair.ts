@@ -115,6 +115,8 @@ class Session {
   /** The partner has our snapshot on its disk. */
   theyHaveMine = false;
   settled = false;
+  /** The partner said it closes this connection on purpose (it is alive). */
+  partnerClosing = false;
   received = 0;
   started = performance.now();
   closed = false;
@@ -133,6 +135,8 @@ export class Pair implements PairHooks {
   #udp: dgram.Socket | undefined;
   #timers: NodeJS.Timeout[] = [];
   #lastUdp = -Infinity;
+  /** When the partner's side closed the connection (FIN or reset): its process ended, or it restarts. */
+  #peerClosedAt = -Infinity;
   #udpNonce: Buffer | undefined;
   #udpSeq = 0;
   #udpSendSeq = 0;
@@ -227,7 +231,7 @@ export class Pair implements PairHooks {
       heartbeatMs: this.#s.heartbeatMs, partnerDeadMs: this.#s.partnerDeadMs,
     });
     this.#timers.push(setInterval(() => this.#sendHeartbeats(), this.#s.heartbeatMs));
-    this.#timers.push(setInterval(() => this.#tick(), Math.max(10, Math.floor(this.#s.heartbeatMs / 2))));
+    this.#timers.push(setInterval(() => this.#tick(), Math.max(10, Math.floor(this.#s.heartbeatMs / 4))));
     this.#timers.push(setInterval(() => this.#writeStatus(), 1000));
     this.#sendHeartbeats();
     this.#dial();
@@ -278,7 +282,13 @@ export class Pair implements PairHooks {
     const session = new Session(socket);
     if (dialed) this.#session = session;
     socket.on('data', (chunk: Buffer) => this.#onData(session, chunk));
-    socket.on('error', () => undefined);
+    const peerClosed = (): void => {
+      if (session.partnerNonce && this.#session === session && !session.partnerClosing) this.#peerClosedAt = performance.now();
+    };
+    socket.on('end', peerClosed);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNRESET') peerClosed();
+    });
     socket.on('close', () => this.#onClosed(session));
     const hello: SyncMessage = {
       kind: 'hello', seq: 0, flags: 0,
@@ -295,7 +305,10 @@ export class Pair implements PairHooks {
   #closeSession(why: string): void {
     const s = this.#session;
     if (!s || s.closed) return;
-    s.socket.destroy();
+    // Tell the partner this close is on purpose, so it does not read the FIN as our death.
+    if (s.partnerNonce) s.socket.write(encodeSyncMessage({ kind: 'heartbeat', seq: 0, flags: 0, entries: [{ ...this.#heartbeat(), closing: true }] }, this.#s.secret, this.#sessionKeys(s).send));
+    s.socket.end();
+    setTimeout(() => s.socket.destroy(), 1000).unref();
     this.#onClosed(s, why);
   }
 
@@ -345,9 +358,10 @@ export class Pair implements PairHooks {
     }
   }
 
+  /** Counts a refused message; logs the first of each reason, then every 100th (a flood must not flood the log). */
   #refuse(reason: string, fields: Record<string, unknown>): void {
-    this.#refused[reason] = (this.#refused[reason] ?? 0) + 1;
-    this.#d.log.log('warn', 'pair-message-refused', { reason, count: this.#refused[reason], ...fields });
+    const n = (this.#refused[reason] = (this.#refused[reason] ?? 0) + 1);
+    if (n === 1 || n % 100 === 0) this.#d.log.log('warn', 'pair-message-refused', { reason, count: n, ...fields });
   }
 
   #onFrame(session: Session, frame: Buffer): void {
@@ -399,7 +413,11 @@ export class Pair implements PairHooks {
     const m = got.message;
     switch (m.kind) {
       case 'heartbeat':
-        for (const e of m.entries) if (e.kind === 'heartbeat') this.#partnerRole = e.role;
+        for (const e of m.entries) {
+          if (e.kind !== 'heartbeat') continue;
+          this.#partnerRole = e.role;
+          if (e.closing) session.partnerClosing = true;
+        }
         this.#maybeSettle(session);
         return;
       case 'update':
@@ -586,7 +604,9 @@ export class Pair implements PairHooks {
     if (got.message.kind !== 'heartbeat' || hb?.kind !== 'heartbeat') return;
     // A recorded heartbeat replayed later has an old sequence number for its nonce.
     if (this.#udpNonce && this.#udpNonce.equals(hb.nonce) && got.message.seq <= this.#udpSeq) {
-      this.#refuse('replayed', { channel: 'heartbeat' });
+      // The same heartbeat by another path (or late): not news. A recorded one replayed later
+      // lands here too, and is likewise ignored.
+      if (got.message.seq < this.#udpSeq - 50) this.#refuse('replayed', { channel: 'heartbeat' });
       return;
     }
     this.#udpNonce = Buffer.from(hb.nonce);
@@ -619,7 +639,11 @@ export class Pair implements PairHooks {
     const hears = this.#hears();
     switch (this.#role) {
       case 'standby':
-        if (!hears) this.#goAlone(`partner heard on no path for ${this.#s.partnerDeadMs} ms (sync link${this.#s.paths.length ? ` and ${this.#s.paths.join(', ')}` : ''})`, new Set());
+        // The partner's kernel closed the connection (its process is gone, or it is restarting) and
+        // no heartbeat came on any path since: no need to wait the whole dead time.
+        if (hears && this.#peerClosedAt > this.#lastHeard() - this.#s.heartbeatMs && now - Math.max(this.#lastHeard(), this.#peerClosedAt) > 2.5 * this.#s.heartbeatMs && !this.#session?.partnerNonce) {
+          this.#goAlone(`partner closed the sync connection and sent no heartbeat on any path for ${Math.round(now - this.#lastHeard())} ms`, new Set());
+        } else if (!hears) this.#goAlone(`partner heard on no path for ${this.#s.partnerDeadMs} ms (sync link${this.#s.paths.length ? ` and ${this.#s.paths.join(', ')}` : ''})`, new Set());
         break;
       case 'starting':
         if (!hears && !this.#session?.partnerNonce && now - this.#startedAt > this.#s.startupWaitMs) this.#goAlone(`no partner heard within ${this.#s.startupWaitMs} ms of start`, new Set());
