@@ -34,21 +34,28 @@ export function buildProgram(io: Io): Command {
 /** Runs the CLI and returns the exit code. Commands throw; only this function maps errors to codes. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const program = buildProgram(io);
+  // The command that runs, so a usage error points to its own --help (`rackstrap gen --help`).
+  let running = 'rackstrap';
+  program.hook('preAction', (_root, action) => {
+    const names: string[] = [];
+    for (let c: Command | null = action; c !== null && c !== program; c = c.parent) names.unshift(c.name());
+    running = ['rackstrap', ...names].join(' ');
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_OK;
   } catch (e) {
-    return exitCodeFor(e, io);
+    return exitCodeFor(e, io, running);
   }
 }
 
-function exitCodeFor(e: unknown, io: Io): number {
+function exitCodeFor(e: unknown, io: Io, running: string): number {
   if (e instanceof CommanderError) {
     // --help and --version arrive here as "errors" with exit code 0.
     return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   }
   if (e instanceof UsageError) {
-    io.err(`rackstrap: ${e.message}\n(see rackstrap --help)`);
+    io.err(`rackstrap: ${e.message}\n(see ${running} --help)`);
     return EXIT_USAGE;
   }
   if (e instanceof ExitCode) return e.code;

@@ -48,9 +48,9 @@ t.test('modes that do not go together are usage errors', async (t) => {
   }
 });
 
-t.test('status on a directory the agent never used says so', async (t) => {
+t.test('status on a directory the agent never used says so, exit 3 (no agent runs)', async (t) => {
   const dir = t.testdir({});
   const r = await cli(['status', '--cache-dir', dir]);
-  t.equal(r.code, 1);
+  t.equal(r.code, 3);
   t.match(r.stderr, `no agent status in ${dir} (status.json is missing): the agent has not run with this cache directory`);
 });

@@ -105,6 +105,7 @@ if (process.getuid?.() !== 0) {
       t.same(await actual(l.lab, l.ns.get('Filer1')!), expected(l.loaded, 'Filer1'), 'addresses, routes and rules as the description says');
       const status = await runRackstrap(l, l.ns.get('Filer1')!, ['status', '--cache-dir', join(run, 'filer1')], INSTALLED);
       t.match(status.stdout, /configuration from DHCP/);
+      t.equal(status.code, 3, 'status exits 3: the --once agent no longer runs');
     });
 
     const remove = await dpkg('-r', 'rackstrap');

@@ -29,6 +29,7 @@ import { defineDiscover } from './discover.js';
 import { defineLab } from './lab.js';
 import { defineJoin, defineJoinServer, defineToken } from './join.js';
 import { defineShow } from './show.js';
+import { defineKey } from './key.js';
 
 export const COMMANDS: readonly DefineCommand[] = [
   defineValidate,
@@ -44,6 +45,7 @@ export const COMMANDS: readonly DefineCommand[] = [
   defineToken,
   defineJoinServer,
   defineShow,
+  defineKey,
 ];
 
 export function registerCommands(program: Command, io: Io): void {

@@ -35,7 +35,7 @@ export const defineServe: DefineCommand = (program, lazy) => {
     .command('serve')
     .description('run the embedded DHCP server for a cluster description')
     .argument('<file>', 'cluster description (YAML)')
-    .requiredOption('-i, --interface <name>', 'interface to serve; repeat for more', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .requiredOption('-i, --interface <name>', 'interface to serve; repeat for more', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--lease-file <path>', 'append-only lease log (one server per file)', DEFAULT_LEASE_FILE)
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')}: exchanges are logged at info`, 'info')
     .option('--decline-quarantine <seconds>', 'how long a DECLINEd address is not handed out', seconds('--decline-quarantine'), DEFAULT_POLICY.declineQuarantineS)

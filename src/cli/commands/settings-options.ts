@@ -28,21 +28,32 @@ export interface SettingsOptions {
   [feature: string]: unknown;
 }
 
+/** What each feature switch leaves alone, in words. */
+const FEATURE_WORDS: Readonly<Record<(typeof FEATURE_NAMES)[number], string>> = {
+  bond: 'bonds',
+  failover: 'failover groups',
+  vlan: 'VLAN interfaces',
+  alias: 'alias interfaces',
+  address: 'addresses',
+  routing: 'routes and rules',
+  accounting: 'the per-server traffic counters (iptables)',
+};
+
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function addSettingsOptions(cmd: Command, what: { timers: boolean }): Command {
   cmd
     .option('--config <file>', `agent configuration (default ${DEFAULT_CONFIG_FILE}, or $RACKSTRAP_CONFIG)`)
     .option('--netns <name>', 'work on this network namespace instead of our own (labs, tests)')
-    .option('--cluster-id <mac>', 'cluster ID, MAC form (seed 003 §5.2.4)')
+    .option('--cluster-id <mac>', "the cluster's ID, in MAC form (cluster.id in the description)")
     .option('--vendor-class <text>', 'option 60 sent to DHCP (default rackstrap)')
     .option('--base-mac <mac>', 'base MAC keying the topology request (default: permanent MAC of the lowest eth#)')
     .option('--filer <name>', 'refuse topology for any other filer')
     .option('--nic <eth#=kernel>', 'NIC map entry, repeatable (default: every eth<N> as itself)', collect)
     .option('--cache-dir <dir>', 'cache and status file (default /var/lib/rackstrap)')
     .option('--key-file <file>', 'cluster key: topology must be signed with it')
-    .option('--mask <mask>', 'features that are ON, as a mask (seed 004 --sync-mask)');
-  for (const f of FEATURE_NAMES) cmd.option(FEATURE_FLAG[f], `leave ${f === 'address' ? 'addresses' : f === 'routing' ? 'routes and rules' : `${f} interfaces`} to the site (not created, changed or removed)`);
+    .option('--mask <mask>', 'features that are ON, as a bit mask: bond 0x1, failover 0x2, vlan 0x4, alias 0x8, address 0x10, routing 0x20, accounting 0x40');
+  for (const f of FEATURE_NAMES) cmd.option(FEATURE_FLAG[f], `leave ${FEATURE_WORDS[f]} to the site (not created, changed or removed)`);
   if (what.timers) {
     cmd
       .option('--topology-timeout <ms>', 'wait for a topology answer this long, then use the cache (default 10000)')

@@ -11,7 +11,8 @@ import { UsageError } from '../../errors.js';
 import { version } from '../version.js';
 import { defaultControlSocket } from '../../bootstrap/locations.js';
 import type { AgentOptions } from '../commands/agent.js';
-import type { Io } from '../main.js';
+import { EXIT_ADDRESSES_MISSING } from '../exit-codes.js';
+import { ExitCode, type Io } from '../main.js';
 import { systemdNotifier, type Notifier } from '../../systemd/notify.js';
 import { loadSettings } from './settings.js';
 
@@ -36,6 +37,8 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
     }
     if (r.source === 'none') throw new NoConfigurationError(`rackstrap agent: ${r.reason}`);
     io.out(`${r.filer}: up from ${r.source === 'dhcp' ? 'DHCP' : 'the cache'}, generation ${r.generation}${r.missing.length > 0 ? `; no address yet for ${r.missing.join(', ')}` : ''}`);
+    // Up, but not whole: a distinct code so a oneshot unit or a script can tell (exit-codes.ts).
+    if (r.missing.length > 0) throw new ExitCode(EXIT_ADDRESSES_MISSING);
     return;
   }
   const notifier = systemdNotifier({ onError: (err) => log.warn('notify', `cannot tell systemd: ${err.message}`) });

@@ -4,6 +4,7 @@ import { loadAgentConfig, type TextSettings } from '../../bootstrap/agent-config
 import { resolveAgentSettings, type AgentSettings } from '../../bootstrap/settings.js';
 import { FEATURE_NAMES, makeAgentRuntime, type Feature } from '../../bootstrap/runtime.js';
 import type { SettingsOptions } from '../commands/settings-options.js';
+import { keyFileModeWarning } from '../../cluster-key/key-file-mode.js';
 
 /** Flags in the shape loadAgentConfig reads (the same text parsing as RACKSTRAP_*). */
 export function flagSettings(o: SettingsOptions): TextSettings {
@@ -36,6 +37,8 @@ export async function loadSettings(o: SettingsOptions): Promise<{ settings: Agen
   const loaded = await loadAgentConfig({ ...(o.config === undefined ? {} : { file: o.config }), flags: flagSettings(o) });
   const log = makeAgentLog({ level: loaded.config.logLevel });
   if (loaded.file !== undefined) log.debug('config', `read ${loaded.file}`, { origins: loaded.origins });
+  const exposed = loaded.config.keyFile === undefined ? undefined : keyFileModeWarning(loaded.config.keyFile);
+  if (exposed !== undefined) log.warn('key-file', exposed.replace(/^warning: /, ''));
   const runtime = makeAgentRuntime({ netns: o.netns, log });
   return { settings: await resolveAgentSettings(loaded.config, runtime.runner), log, runtime };
 }

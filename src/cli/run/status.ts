@@ -4,13 +4,14 @@
 // generation and the last error. --json prints the file as it is (with the agent's info when one
 // answers).
 import { loadAgentLocations } from '../../bootstrap/agent-config.js';
-import { isProcessAlive, readStatus } from '../../bootstrap/status.js';
+import { isProcessAlive, readStatus, StatusError } from '../../bootstrap/status.js';
 import { renderStatus } from '../../bootstrap/status-render.js';
 import { controlRequest, NoAgentError } from '../../control/client.js';
 import { renderInfo } from '../../control/render.js';
 import type { ReplyOf } from '../../control/protocol.js';
 import type { StatusOptions } from '../commands/status.js';
-import type { Io } from '../main.js';
+import { EXIT_NOT_RUNNING } from '../exit-codes.js';
+import { ExitCode, type Io } from '../main.js';
 
 export async function run(io: Io, o: StatusOptions): Promise<void> {
   const where = await loadAgentLocations({ ...(o.config === undefined ? {} : { file: o.config }), flags: o.cacheDir === undefined ? {} : { cacheDir: o.cacheDir } });
@@ -20,11 +21,20 @@ export async function run(io: Io, o: StatusOptions): Promise<void> {
   } catch (err) {
     if (!(err instanceof NoAgentError)) io.err(`the agent's control socket did not answer: ${(err as Error).message}`);
   }
-  const status = await readStatus(where.cacheDir);
-  const running = info !== undefined || (status.mode !== 'stopped' && status.mode !== 'down' && status.pid !== process.pid && isProcessAlive(status.pid));
-  if (o.json) {
-    io.out(JSON.stringify({ ...status, running, ...(info === undefined ? {} : { agent: info }) }, null, 1));
-    return;
+  let status;
+  try {
+    status = await readStatus(where.cacheDir);
+  } catch (e) {
+    // No status file: no agent has run here, so none runs (exit 3, as `systemctl status` says).
+    if (info === undefined && e instanceof StatusError && (e.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+      io.err(e.message);
+      throw new ExitCode(EXIT_NOT_RUNNING);
+    }
+    throw e;
   }
-  io.out(`${info === undefined ? '' : `${renderInfo(info)}\n\n`}${renderStatus(status, { running })}`);
+  const running = info !== undefined || (status.mode !== 'stopped' && status.mode !== 'down' && status.pid !== process.pid && isProcessAlive(status.pid));
+  if (o.json) io.out(JSON.stringify({ ...status, running, ...(info === undefined ? {} : { agent: info }) }, null, 1));
+  else io.out(`${info === undefined ? '' : `${renderInfo(info)}\n\n`}${renderStatus(status, { running })}`);
+  // Exit 3 when no agent runs, as `systemctl status` does: scripts can ask without parsing.
+  if (!running) throw new ExitCode(EXIT_NOT_RUNNING);
 }

@@ -1,10 +1,19 @@
 // rackstrap validate FILE (definition: ../commands/validate.ts): every rule on a cluster description. Problems go to stderr as
 // `file:line:col field: rule`, one per line, in file order; exit 1 when any is an error.
 import { keyId, readDescriptionKey } from '../../cluster-key/key-file.js';
+import { keyFileModeWarning } from '../../cluster-key/key-file-mode.js';
 import { ConfigError, formatProblem, type Problem } from '../../errors.js';
-import { loadClusterFile, type LoadedCluster } from '../../options/load.js';
+import { loadClusterFile, loadClusterText, MAX_DESCRIPTION_BYTES, type LoadedCluster } from '../../options/load.js';
 import { reservationsOf } from '../../options/resolve.js';
+import type { ValidateOptions } from '../commands/validate.js';
 import { ExitCode, type Io } from '../main.js';
+import { readStdinLimited } from './stdin.js';
+
+/** A description from a file, or from standard input when the file is `-`. */
+export async function loadDescription(file: string): Promise<LoadedCluster> {
+  if (file !== '-') return loadClusterFile(file);
+  return loadClusterText(await readStdinLimited(MAX_DESCRIPTION_BYTES, 'the cluster description'), '-');
+}
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -17,7 +26,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
  */
 export async function loadOrReport(file: string, io: Io): Promise<LoadedCluster> {
   try {
-    const loaded = await loadClusterFile(file);
+    const loaded = await loadDescription(file);
     for (const w of loaded.warnings) io.err(formatProblem(w));
     return loaded;
   } catch (e) {
@@ -34,14 +43,54 @@ function summary(problems: Problem[]): string {
   return warnings ? `${plural(errors, 'error')}, ${plural(warnings, 'warning')}` : plural(errors, 'error');
 }
 
-export async function run(io: Io, file: string): Promise<void> {
+export async function run(io: Io, file: string, o: ValidateOptions = {}): Promise<void> {
+  if (o.json) return runJson(io, file, o);
   const loaded = await loadOrReport(file, io);
   const ids = reservationsOf(loaded).length;
   const vservers = Object.keys(loaded.description.vservers).length;
   // The key is checked as gen and serve will read it: a description whose key file is missing
   // or the wrong size is not ready to use.
   const key = await readDescriptionKey(loaded);
+  const exposed = loaded.keyFile === undefined ? undefined : keyFileModeWarning(loaded.keyFile);
+  if (exposed !== undefined) io.err(exposed);
   const signed = key === undefined ? '' : `, signed with key ${keyId(key)}`;
   const warn = loaded.warnings.length ? `, ${plural(loaded.warnings.length, 'warning')}` : '';
   io.out(`${file}: ok (${plural(loaded.filers.size, 'filer')}, ${plural(vservers, 'virtual server')}, ${plural(ids, 'identifier')}${signed}${warn})`);
+  if (o.strict && loaded.warnings.length > 0) {
+    io.err(`${file}: --strict: ${plural(loaded.warnings.length, 'warning')} count as errors`);
+    throw new ExitCode(1);
+  }
+}
+
+/** --json: one object on stdout, problems included (nothing on stderr); exit 1 as without it. */
+async function runJson(io: Io, file: string, o: ValidateOptions): Promise<void> {
+  let loaded: LoadedCluster;
+  try {
+    loaded = await loadDescription(file);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const errors = e.problems.filter((p) => p.severity === 'error').length;
+    io.out(JSON.stringify({ file, ok: false, errors, warnings: e.problems.length - errors, problems: e.problems }, null, 1));
+    throw new ExitCode(1);
+  }
+  const key = await readDescriptionKey(loaded);
+  const ok = !(o.strict && loaded.warnings.length > 0);
+  io.out(
+    JSON.stringify(
+      {
+        file,
+        ok,
+        errors: 0,
+        warnings: loaded.warnings.length,
+        filers: loaded.filers.size,
+        virtualServers: Object.keys(loaded.description.vservers).length,
+        identifiers: reservationsOf(loaded).length,
+        keyId: key === undefined ? null : keyId(key),
+        problems: loaded.warnings,
+      },
+      null,
+      1,
+    ),
+  );
+  if (!ok) throw new ExitCode(1);
 }
