@@ -47,7 +47,12 @@ t.test('rackstrap --version prints the version of package.json', async (t) => {
 t.test('rackstrap validate loads validate and none of the other commands', async (t) => {
   const r = await loaded(t, ['validate', 'examples/cluster.yaml']);
   t.equal(r.code, 0);
-  t.same(runModules(r.modules), ['validate.js']);
+  const mods = runModules(r.modules);
+  t.ok(mods.includes('validate.js'), 'its own implementation');
+  const help = await loaded(t, ['--help']);
+  const others = [...help.stdout.matchAll(/^ {2}([a-z-]+) /gm)].map((m) => `${m[1]}.js`).filter((m) => m !== 'validate.js' && m !== 'help.js');
+  t.ok(others.length >= 6, `the other commands (${others.join(', ')})`);
+  t.same(mods.filter((m) => others.includes(m)), [], 'none of the other commands');
   t.notOk(r.modules.some((m) => m.includes('/node_modules/execa/')), 'validate runs no commands');
   t.notOk(r.modules.some((m) => m.includes('/dist/src/dhcp-server/server.js')), 'nor the server');
 });

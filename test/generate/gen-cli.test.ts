@@ -57,7 +57,7 @@ t.test('gen all --out: every file, listed on stdout, same bytes as the single ta
 t.test('usage errors: exit 2', async (t) => {
   const unknown = await rackstrap('gen', 'bind9', EXAMPLE);
   t.equal(unknown.code, 2);
-  t.match(unknown.stderr, 'unknown target "bind9" (dhcpd, kea, dnsmasq, dhclient, worksheet, all)');
+  t.match(unknown.stderr, 'unknown target "bind9" (dhcpd, kea, dnsmasq, dhclient, worksheet, topology, all)');
   const all = await rackstrap('gen', 'all', EXAMPLE);
   t.equal(all.code, 2);
   t.match(all.stderr, 'gen all writes several files: give --out DIR');
