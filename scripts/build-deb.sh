@@ -123,5 +123,5 @@ SH
 chmod 0755 "$root/DEBIAN/postinst" "$root/DEBIAN/prerm"
 
 deb=$out/rackstrap_${version}_${arch}.deb
-dpkg-deb --root-owner-group -Zgzip -z6 --build "$root" "$deb" >/dev/null
+dpkg-deb --root-owner-group -Zgzip -z1 --build "$root" "$deb" >/dev/null
 echo "$deb"

@@ -125,6 +125,22 @@ t.test('key create: 32 random bytes, mode 0600, never overwrites; validate warns
   t.match(loud.stderr, `warning: ${key}: the cluster key is readable by every user (mode 0644); make it chmod 600`);
 });
 
+t.test("the README's Kea check works as printed: gen kea --standalone, then kea-dhcp4 -t", async (t) => {
+  const dir = t.testdir({});
+  const r = await cli(['gen', 'kea', EXAMPLE, '--standalone']);
+  t.equal(r.code, 0, r.stderr);
+  const conf = join(dir, 'kea-dhcp4.json');
+  writeFileSync(conf, r.stdout);
+  t.ok('Dhcp4' in (JSON.parse(r.stdout) as object), 'a complete {"Dhcp4": ...} file');
+  const check = await new Promise<{ code: number; out: string }>((resolve) =>
+    execFile('kea-dhcp4', ['-t', conf], { env: { ...process.env, KEA_PIDFILE_DIR: dir, KEA_LOCKFILE_DIR: dir } }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: stdout + stderr }),
+    ),
+  );
+  t.equal(check.code, 0, `kea-dhcp4 -t accepts it${check.code === 0 ? '' : `\n${check.out.slice(-2000)}`}`);
+  t.equal((await cli(['gen', 'dhcpd', EXAMPLE, '--standalone'])).code, 2, '--standalone is for kea only');
+});
+
 t.test('--version and the exit codes in the manual', async (t) => {
   const v = await cli(['--version']);
   t.equal(v.code, 0);

@@ -6,6 +6,7 @@ export interface GenOptions {
   out?: string;
   filer?: string;
   json?: boolean;
+  standalone?: boolean;
 }
 
 export const defineGen: DefineCommand = (program, lazy) => {
@@ -17,5 +18,6 @@ export const defineGen: DefineCommand = (program, lazy) => {
     .option('--out <dir>', 'write the files into the folder DIR (all or nothing) instead of printing')
     .option('--filer <name>', 'topology: the filer whose topology to write (JSON, as `rackstrap plan --topology FILE` reads it)')
     .option('--json', 'with --out: print what was written as one JSON object')
+    .option('--standalone', 'kea: a complete kea-dhcp4.json ({"Dhcp4": ...} listening on every interface, leases in memory) instead of the fragment to merge')
     .action(lazy(() => import('../run/gen.js')));
 };

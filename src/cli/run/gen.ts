@@ -15,6 +15,17 @@ import type { GenOptions } from '../commands/gen.js';
 import { loadOrReport } from './validate.js';
 import type { Io } from '../main.js';
 
+/** The Kea fragment as a whole kea-dhcp4.json: {"Dhcp4": ...} with the site settings a server
+ *  needs to start (every interface, leases in memory): for `kea-dhcp4 -t` and for labs. */
+function keaStandalone(fragment: string): string {
+  const keys = JSON.parse(fragment) as Record<string, unknown>;
+  const site = {
+    'interfaces-config': { interfaces: ['*'] },
+    'lease-database': { type: 'memfile', persist: false },
+  };
+  return `${JSON.stringify({ Dhcp4: { ...site, ...keys } }, null, 2)}\n`;
+}
+
 /** --out names a folder (made if missing): a file there is a mistake to say plainly. */
 function checkOutFolder(out: string): void {
   let isFile = false;
@@ -45,6 +56,10 @@ export async function run(io: Io, target: string, file: string, opts: GenOptions
   if (exposed !== undefined) io.err(exposed);
   const model = buildGenModel(loaded, key === undefined ? {} : { key });
   const files: OutputFile[] = target === 'all' ? generateAll(model) : generateTarget(model, target as (typeof TARGETS)[number]);
+  if (opts.standalone) {
+    if (target !== 'kea') throw new UsageError('--standalone is for gen kea (the other targets are complete files already)');
+    files[0] = { ...files[0]!, content: keaStandalone(files[0]!.content) };
+  }
   const servesDhcp = target === 'all' || target === 'dhcpd' || target === 'kea' || target === 'dnsmasq';
   if (servesDhcp) for (const s of model.skipped) io.err(`warning: ${s.identifier} ${s.address}: ${s.reason}; not in the DHCPv4 configuration`);
   if (opts.out === undefined) {
