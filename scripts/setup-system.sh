@@ -8,7 +8,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  iproute2 iputils-ping kmod procps psmisc
+  iproute2 iputils-ping iputils-arping kmod procps psmisc
   isc-dhcp-server kea-dhcp4-server kea-admin dnsmasq-base
   isc-dhcp-client udhcpc dhcpcd-base
   avahi-daemon avahi-utils dbus

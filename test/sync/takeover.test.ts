@@ -5,6 +5,7 @@
 
 import t from 'tap';
 import { Rng } from '../dhcp-packet/helpers/fuzz.js';
+import { BIN } from '../dhcp-server/helpers/serve.js';
 import { checkWire, LoadClient, pairLab, roleOf, startNode, tableOf, waitRole, CLIENT_ADDRESS, SERVICE, serveArgs } from './helpers/pair-lab.js';
 
 const POOL = { start: '10.3.10.1', end: '10.3.10.250' };
@@ -34,6 +35,10 @@ t.test('kill -9 of the active under load: the standby takes over within a second
   t.ok(first, 'the standby answered after the kill');
   const takeoverMs = first ? first.at - killedAt : Infinity;
   t.ok(takeoverMs < 1000, `first ACK ${Math.round(takeoverMs)} ms after kill -9 (bound: 1000 ms)`);
+
+  const st = await l.lab.exec(l.ns.b, process.execPath, [BIN, 'pair-status', '--lease-file', serveArgs(l, 'b').leaseFile], { reject: false });
+  t.match(st.stdout, /^node-b: active-alone since .*\n {2}partner {5}node-a · not heard/, `pair-status shows the takeover:\n${st.stdout}`);
+  t.match(st.stdout, /service {5}10\.3\.0\.1\/16 on lan0 · held here/);
 
   // Rejoin: A returns, copies B's table before answering, and settles as the standby.
   const a2 = await startNode(l, 'a');

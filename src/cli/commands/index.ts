@@ -22,6 +22,7 @@ import { defineValidate } from './validate.js';
 import { defineExplain } from './explain.js';
 import { defineGen } from './gen.js';
 import { defineServe } from './serve.js';
+import { definePairStatus } from './pair-status.js';
 import { defineAgent } from './agent.js';
 import { definePlan } from './plan.js';
 import { defineStatus } from './status.js';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly DefineCommand[] = [
   defineExplain,
   defineGen,
   defineServe,
+  definePairStatus,
   defineAgent,
   definePlan,
   defineStatus,
