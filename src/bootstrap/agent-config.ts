@@ -2,7 +2,8 @@
 // variables that override it (RACKSTRAP_*), command-line flags that override both, then defaults.
 // Every value is checked by one zod schema; a bad value is reported where it came from
 // (`agent.yaml:4:18 topologyTimeoutMs: ...`, `RACKSTRAP_NICS: ...`, `--base-mac: ...`), all at once.
-import { readFile } from 'node:fs/promises';
+import { LimitedReadError, readLimited } from '../input/read-limited.js';
+import { checkAliases, parseDocumentBounded } from '../options/yaml-bounds.js';
 import path from 'node:path';
 import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
@@ -301,6 +302,9 @@ function issueText(i: z.core.$ZodIssue, value: unknown): string {
   return `${at}${i.message}${i.path.length === 0 ? shown : ''}`;
 }
 
+/** Largest agent configuration read: a few settings, a few hundred bytes in practice. */
+export const MAX_AGENT_CONFIG_BYTES = 1 * 2 ** 20;
+
 async function readConfigFile(
   file: string,
   required: boolean,
@@ -308,15 +312,21 @@ async function readConfigFile(
 ): Promise<{ read: boolean; values: Partial<Record<AgentConfigKey, unknown>> }> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readLimited(file, { maxBytes: MAX_AGENT_CONFIG_BYTES, what: 'the agent configuration' })).toString('utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !required) return { read: false, values: {} };
-    throw new RackstrapError('RS_FILE', `${file}: cannot read the agent configuration: ${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message}`, { cause: e });
+    if (e instanceof LimitedReadError && e.kind === 'missing' && !required) return { read: false, values: {} };
+    throw e;
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (pos: number) => ({ file, ...lines.linePos(pos) });
+  // The same YAML limits as the cluster description (nesting, aliases).
+  const bounded = parseDocumentBounded(text, { lineCounter: lines, uniqueKeys: true });
+  const limit = bounded.ok ? checkAliases(bounded.doc) : bounded.problem;
+  if (!bounded.ok || limit) {
+    problems.push({ ...at(limit!.offset), field: '(yaml)', rule: limit!.rule, severity: 'error' });
+    return { read: true, values: {} };
+  }
+  const doc = bounded.doc;
   if (doc.errors.length > 0) {
     for (const e of doc.errors) problems.push({ ...at(e.pos[0]), field: '(yaml)', rule: e.message.split('\n')[0]!, severity: 'error' });
     return { read: true, values: {} };

@@ -85,6 +85,8 @@ export class Agent {
   #current: Current | undefined;
   #leaseSet: LeaseSet | undefined;
   #cacheInfo: { generation: number; writtenAt: string } | null = null;
+  /** Why the last cache read found nothing usable when copies exist (each copy and its reason). */
+  #cacheUnusable: string | undefined;
   #lastApply: AgentStatus['lastApply'] = null;
   #lastError: AgentStatus['lastError'] = null;
   #queue: Promise<unknown> = Promise.resolve();
@@ -172,7 +174,7 @@ export class Agent {
       log.info('start', `agent for cluster ${this.#s.clusterId}, base MAC ${this.#s.baseMac}${this.#s.derived.baseMac ? ' (from the first NIC)' : ''}`, {
         nics: this.#s.nics,
         cacheDir: this.#s.cacheDir,
-        keyFingerprint: this.#s.keyFingerprint,
+        keyId: this.#s.keyId,
         featuresOff: featuresOff(this.#s.features),
       });
       void this.#status();
@@ -221,7 +223,10 @@ export class Agent {
         }
       }
       this.#mode = 'waiting';
-      const reason = `no topology from DHCP within ${this.#s.topologyTimeoutMs} ms and no cache in ${this.#s.cacheDir}`;
+      // Both copies bad is not "no cache": say why each was refused, in the message the operator sees.
+      const reason = this.#cacheUnusable === undefined
+        ? `no topology from DHCP within ${this.#s.topologyTimeoutMs} ms and no cache in ${this.#s.cacheDir}`
+        : `no topology from DHCP within ${this.#s.topologyTimeoutMs} ms, and the cache cannot be used: ${this.#cacheUnusable}`;
       log.warn('no-answer', reason);
       await this.#status();
       return { source: 'none', reason };
@@ -530,6 +535,7 @@ export class Agent {
   }
 
   async #readCache(): Promise<CacheEntry | undefined> {
+    this.#cacheUnusable = undefined;
     try {
       const r = await this.#cache.read();
       for (const w of r.warnings) this.#d.log.warn('cache', w.message, { file: w.file });
@@ -540,11 +546,13 @@ export class Agent {
       this.#cacheInfo = { generation: r.entry.generation, writtenAt: r.entry.writtenAt };
       if (r.entry.keyFingerprint !== this.#s.keyFingerprint) {
         // Our own disk, so still used; but say that its topology was checked with another key (or none).
-        this.#d.log.warn('cache', `the cache was verified with ${r.entry.keyFingerprint ?? 'no key'}, the filer now holds ${this.#s.keyFingerprint ?? 'no key'}`);
+        const now = this.#s.keyId === null ? 'the filer now holds no key' : `the filer now holds key ${this.#s.keyId}`;
+        this.#d.log.warn('cache', `the cache was verified ${r.entry.keyFingerprint === null ? 'without a key' : 'with another cluster key'}; ${now}`);
       }
       this.#d.log.info('cache', `cache generation ${r.entry.generation} of ${r.entry.topology.filer}, written ${r.entry.writtenAt}`, { file: r.file });
       return r.entry;
     } catch (err) {
+      this.#cacheUnusable = err instanceof Error ? err.message : String(err);
       this.#fail('cache', 'the cache cannot be used', err);
       return undefined;
     }

@@ -128,7 +128,7 @@ export async function bringDown(s: AgentSettings, deps: DownDeps): Promise<DownR
     addresses: [],
     leases: [],
     cache: before?.cache ?? { dir: s.cacheDir, generation: entry?.generation ?? null, writtenAt: entry?.writtenAt ?? null },
-    keyFingerprint: s.keyFingerprint,
+    keyId: s.keyId,
     featuresOff: featuresOff(s.features),
     lastApply: { at: now, steps: report.ran.length, what: 'teardown (agent --down)' },
     lastError: before?.lastError ?? null,

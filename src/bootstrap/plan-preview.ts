@@ -2,7 +2,7 @@
 // cache (stack and cached addresses: what a boot without DHCP applies), or from a topology file
 // (JSON Topology, or option 43 as hex — what a server sends): the stack alone, since addresses
 // come from DHCP after it is built. Read-only: observe runs `ip -j ... show` and `iptables -S`.
-import { readFile } from 'node:fs/promises';
+import { readLimited } from '../input/read-limited.js';
 import path from 'node:path';
 import { openCache } from '../cache/open-cache.js';
 import { ConfigError, RackstrapError } from '../errors.js';
@@ -61,20 +61,19 @@ export async function previewPlan(s: AgentSettings, source: PlanSource, runner: 
   let leases: LeaseMap = {};
   let scope: 'links' | 'all';
   let header: string;
+  const notes: string[] = [];
   if (source.kind === 'cache') {
-    const r = await openCache(s.cacheDir, { clusterId: s.clusterId }).read();
+    // Read-only: plan changes nothing, not even the cache's modes (the warnings say what the agent would do).
+    const r = await openCache(s.cacheDir, { clusterId: s.clusterId, readOnly: true }).read();
+    for (const w of r.warnings) notes.push(`# cache: ${w.message}`);
     if (r.kind === 'empty') throw new PlanSourceError(`no cache in ${s.cacheDir}: nothing to plan from (use --topology FILE)`);
     topology = r.entry.topology;
     leases = leasesFor(topology, s.clusterId, r.entry.leases);
     scope = 'all';
     header = `# rackstrap plan: ${topology.filer} generation ${topology.generation} from the cache in ${s.cacheDir}: stack and cached addresses`;
   } else {
-    let text: string;
-    try {
-      text = await readFile(source.file, 'utf8');
-    } catch (e) {
-      throw new PlanSourceError(`${source.file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
-    }
+    // A topology is at most 252 objects of 253 bytes; as JSON or hex, well under 1 MiB.
+    const text = (await readLimited(source.file, { maxBytes: 2 ** 20, what: 'a topology file', code: 'RS_PLAN_SOURCE' })).toString('utf8');
     topology = parseTopologyText(text, source.file, s);
     scope = 'links';
     header = `# rackstrap plan: ${topology.filer} generation ${topology.generation} from ${path.basename(source.file)}: the stack only (addresses come from DHCP once it is built)`;
@@ -82,5 +81,5 @@ export async function previewPlan(s: AgentSettings, source: PlanSource, runner: 
   const desired = buildDesiredState(desiredInputFor({ topology, clusterId: s.clusterId, nics: s.nics, leases }));
   const p = plan(desired, await observe(runner), s.features, { scope });
   const body = formatBatch(p);
-  return { plan: p, scope, topology, text: `${header}\n${body === '' ? '# nothing to change\n' : body}` };
+  return { plan: p, scope, topology, text: `${[header, ...notes].join('\n')}\n${body === '' ? '# nothing to change\n' : body}` };
 }

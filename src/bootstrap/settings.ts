@@ -19,8 +19,10 @@ export interface AgentSettings {
   nics: Record<string, string>;
   cacheDir: string;
   key: Buffer | undefined;
-  /** fingerprintKey(key): `sha256:<hex>`, the one name of the key in the cache, status and logs. */
+  /** fingerprintKey(key): `sha256:<hex>`, how the cache records the key (compared, never shown). */
   keyFingerprint: string | null;
+  /** keyId(key): the key's name wherever a user sees it (logs, status), as the signature's `key=`. */
+  keyId: string | null;
   topologyTimeoutMs: number;
   addressTimeoutMs: number;
   retransmitBaseMs: number;
@@ -52,6 +54,7 @@ export async function resolveAgentSettings(config: AgentConfig, runner: Runner):
     cacheDir: config.cacheDir,
     key,
     keyFingerprint: key === undefined ? null : fingerprintKey(key),
+    keyId: key === undefined ? null : keyId(key),
     topologyTimeoutMs: config.topologyTimeoutMs,
     addressTimeoutMs: config.addressTimeoutMs,
     retransmitBaseMs: config.retransmitBaseMs,

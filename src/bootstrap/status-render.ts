@@ -51,7 +51,7 @@ export function renderStatus(s: AgentStatus, opts: { running: boolean; now?: Dat
   const t = s.topology;
   out.push(`filer: ${t?.filer ?? '?'}  generation ${t?.generation ?? '-'}  cluster ${s.clusterId}  base MAC ${s.baseMac}`);
   out.push(`cache: ${s.cache.dir}  ${s.cache.generation === null ? 'not written yet' : `generation ${s.cache.generation}, written ${s.cache.writtenAt ?? '?'}`}`);
-  out.push(`key: ${s.keyFingerprint ?? 'none (topology is not required to be signed)'}`);
+  out.push(`key: ${s.keyId ?? 'none (topology is not required to be signed)'}`);
   if (s.featuresOff.length > 0) out.push(`features off: ${s.featuresOff.join(', ')}`);
   out.push('');
   if (t !== null) {

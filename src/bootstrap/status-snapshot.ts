@@ -70,7 +70,7 @@ export function statusSnapshot(x: SnapshotInput): AgentStatus {
     addresses: (c?.desired.addresses ?? []).map((a) => ({ dev: a.dev, address: `${a.local}/${a.prefixlen}`, owner: owners.get(`${a.dev} ${a.local}`) ?? a.owner })),
     leases,
     cache: { dir: s.cacheDir, generation: x.cache?.generation ?? null, writtenAt: x.cache?.writtenAt ?? null },
-    keyFingerprint: s.keyFingerprint,
+    keyId: s.keyId,
     featuresOff: featuresOff(s.features),
     lastApply: x.lastApply,
     lastError: x.lastError,

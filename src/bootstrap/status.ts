@@ -1,7 +1,7 @@
 // What `rackstrap status` shows (seed 004's `show` console, as a file): the agent writes it next to
 // the cache, atomically (temp + fsync + rename, like the cache), after every change of state, so a
 // reader never sees half of it and it survives the agent. Never holds the key, only its fingerprint.
-import { readFile } from 'node:fs/promises';
+import { LimitedReadError, readLimited } from '../input/read-limited.js';
 import path from 'node:path';
 import { z } from 'zod';
 import { ensureDir } from '../cache/check-permissions.js';
@@ -84,7 +84,8 @@ export const AgentStatus = z.object({
   addresses: z.array(z.object({ dev: z.string(), address: z.string(), owner: z.string() })),
   leases: z.array(StatusLease),
   cache: z.object({ dir: z.string(), generation: z.int().nullable(), writtenAt: Instant.nullable() }),
-  keyFingerprint: z.string().nullable(),
+  /** The cluster key's id (keyId: the signature's `key=`), or null without a key. */
+  keyId: z.string().nullable(),
   /** Features switched off (seed 004 flags). */
   featuresOff: z.array(z.string()),
   lastApply: z.object({ at: Instant, steps: z.int(), what: z.string() }).nullable(),
@@ -95,6 +96,9 @@ export const AgentStatus = z.object({
   drift: DriftState.optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;
+
+/** Largest status file read: the stack, addresses and leases of one filer are a few KB. */
+export const MAX_STATUS_BYTES = 4 * 2 ** 20;
 
 export function statusPath(cacheDir: string): string {
   return path.join(cacheDir, STATUS_FILE);
@@ -115,11 +119,11 @@ export async function readStatus(cacheDir: string): Promise<AgentStatus> {
   const file = statusPath(cacheDir);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readLimited(file, { maxBytes: MAX_STATUS_BYTES, what: 'the agent status' })).toString('utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const missing = e instanceof LimitedReadError && e.kind === 'missing';
     throw new StatusError(
-      code === 'ENOENT' ? `no agent status in ${cacheDir} (${STATUS_FILE} is missing): the agent has not run with this cache directory` : `${file}: cannot read: ${code ?? (e as Error).message}`,
+      missing ? `no agent status in ${cacheDir} (${STATUS_FILE} is missing): the agent has not run with this cache directory` : (e as Error).message,
       { cause: e },
     );
   }

@@ -10,8 +10,24 @@
 //   usual umask, a copy made 0644 by `cp`) cannot have been tampered with, so refusing it would
 //   only stop a filer booting for nothing. We tighten it to 0700/0600 and warn: whatever leaked,
 //   leaked already, and the agent's log says so.
+//
+// Read-only callers (`plan`, `status`, `show`) pass `repair: false`: nothing is tightened, the
+// warning says what the agent will do, and the command changes nothing on disk.
 import { constants, promises as fs } from 'node:fs';
 import { CacheInsecureError } from '../errors.js';
+import { formatBytes } from '../input/read-limited.js';
+
+/**
+ * Largest cache copy read. A copy holds one topology (at most 252 objects of 253 bytes on the
+ * wire, a few times that as JSON) and its leases: tens of KB. A larger file is refused from its
+ * size, unread, like a corrupt copy.
+ */
+export const MAX_CACHE_COPY_BYTES = 4 * 2 ** 20;
+
+export interface RepairOptions {
+  /** Tighten over-readable modes (the agent); false reports instead (read-only commands). */
+  repair: boolean;
+}
 
 /** Something the agent should log; the cache carried on. */
 export interface CacheWarning {
@@ -34,7 +50,7 @@ const ourUid = (): number | undefined => process.getuid?.();
  * Check (and if only over-readable, tighten) the cache directory. `missing` when it does not
  * exist; throws CacheInsecureError when it cannot be trusted.
  */
-export async function checkDir(dir: string, warn: (w: CacheWarning) => void): Promise<'ok' | 'missing'> {
+export async function checkDir(dir: string, warn: (w: CacheWarning) => void, opts: RepairOptions = { repair: true }): Promise<'ok' | 'missing'> {
   let st;
   try {
     st = await fs.stat(dir);
@@ -53,6 +69,10 @@ export async function checkDir(dir: string, warn: (w: CacheWarning) => void): Pr
     );
   }
   if (st.mode & OTHERS_ANY) {
+    if (!opts.repair) {
+      warn({ file: dir, message: `cache directory ${dir} has mode ${octal(st.mode)} (readable by others); the agent will change it to 0700 (left as it is here: this command changes nothing)` });
+      return 'ok';
+    }
     await fs.chmod(dir, DIR_MODE);
     warn({ file: dir, message: `cache directory ${dir} had mode ${octal(st.mode)} (readable by others); changed to 0700` });
   }
@@ -71,7 +91,7 @@ export type CopyBytes = { state: 'ok'; bytes: Buffer } | { state: 'missing' } | 
  * Read one copy if it can be trusted. Opened with O_NOFOLLOW and checked on the open handle, so
  * what is checked is what is read.
  */
-export async function readCopy(file: string, warn: (w: CacheWarning) => void): Promise<CopyBytes> {
+export async function readCopy(file: string, warn: (w: CacheWarning) => void, opts: RepairOptions = { repair: true }): Promise<CopyBytes> {
   let fh;
   try {
     fh = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -87,9 +107,14 @@ export async function readCopy(file: string, warn: (w: CacheWarning) => void): P
     const uid = ourUid();
     if (uid !== undefined && st.uid !== uid) return { state: 'rejected', reason: `insecure: owned by uid ${st.uid}, not by us (uid ${uid})` };
     if (st.mode & OTHERS_WRITE) return { state: 'rejected', reason: `insecure: mode ${octal(st.mode)} lets others write it` };
+    if (st.size > MAX_CACHE_COPY_BYTES) return { state: 'rejected', reason: `the file is ${formatBytes(st.size)}; a cache copy is at most ${formatBytes(MAX_CACHE_COPY_BYTES)} (not read)` };
     if (st.mode & OTHERS_ANY) {
-      await fh.chmod(FILE_MODE);
-      warn({ file, message: `${file} had mode ${octal(st.mode)} (readable by others); changed to 0600` });
+      if (opts.repair) {
+        await fh.chmod(FILE_MODE);
+        warn({ file, message: `${file} had mode ${octal(st.mode)} (readable by others); changed to 0600` });
+      } else {
+        warn({ file, message: `${file} has mode ${octal(st.mode)} (readable by others); the agent will change it to 0600 (left as it is here: this command changes nothing)` });
+      }
     }
     // Sized by the fstat above; one byte more tells a file that grew since (it never should:
     // copies are only ever replaced by rename).

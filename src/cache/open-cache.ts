@@ -27,6 +27,11 @@ export interface OpenCacheOptions {
   clusterId: string;
   /** Clock for writtenAt; injected by tests. */
   now?: () => Date;
+  /**
+   * For commands that change nothing (plan, status, show): read() tightens no mode and removes
+   * no leftover temporary file (its warnings say what the agent would do), and write() refuses.
+   */
+  readOnly?: boolean;
 }
 
 export type CacheReadResult =
@@ -59,6 +64,7 @@ export function openCache(dir: string, options: OpenCacheOptions): Cache {
   if (!id.success) throw new RackstrapError('RS_CACHE_INVALID', `cache: cluster ID "${options.clusterId}" is not in MAC form`);
   const clusterId = id.data;
   const now = options.now ?? (() => new Date());
+  const repair = { repair: options.readOnly !== true };
   const files = [path.join(dir, CACHE_FILES[0]), path.join(dir, CACHE_FILES[1])] as const;
 
   async function sweep(warnings: CacheWarning[]): Promise<void> {
@@ -71,7 +77,7 @@ export function openCache(dir: string, options: OpenCacheOptions): Cache {
     const warn = (w: CacheWarning) => warnings.push(w);
     const copies: Copy[] = [];
     for (const file of files) {
-      const got = await readCopy(file, warn);
+      const got = await readCopy(file, warn, repair);
       if (got.state !== 'ok') {
         copies.push({ file, ...got });
         continue;
@@ -90,8 +96,8 @@ export function openCache(dir: string, options: OpenCacheOptions): Cache {
 
   async function read(): Promise<CacheReadResult> {
     const warnings: CacheWarning[] = [];
-    if ((await checkDir(dir, (w) => warnings.push(w))) === 'missing') return { kind: 'empty', warnings };
-    await sweep(warnings);
+    if ((await checkDir(dir, (w) => warnings.push(w), repair)) === 'missing') return { kind: 'empty', warnings };
+    if (repair.repair) await sweep(warnings);
     const copies = await inspect(warnings);
     const top = best(copies);
     if (!top) {
@@ -115,6 +121,7 @@ export function openCache(dir: string, options: OpenCacheOptions): Cache {
   }
 
   async function write(update: CacheUpdate, opts: { force?: boolean } = {}): Promise<CacheWriteResult> {
+    if (!repair.repair) throw new RackstrapError('RS_CACHE_INVALID', `cache ${dir} was opened read-only: a command that changes nothing does not write it`);
     const parsed = CacheUpdate.safeParse(update);
     if (!parsed.success) {
       throw new RackstrapError('RS_CACHE_INVALID', `refusing to cache an invalid configuration:\n${z.prettifyError(parsed.error)}`);

@@ -182,6 +182,6 @@ export function describeConfig(config: ServerConfig): Record<string, number | st
     topologies: config.topologies.size,
     pools: config.subnets.filter((s) => s.pool).length,
     bootstrapRanges: config.subnets.filter((s) => s.bootstrap).length,
-    keyFingerprint: config.keyFingerprint,
+    keyId: config.keyFingerprint,
   };
 }

@@ -86,6 +86,7 @@ t.test('a failing new generation leaves the last good state; the retry applies i
     cacheDir: join(dir, 'cache'),
     key: undefined,
     keyFingerprint: null,
+    keyId: null,
     topologyTimeoutMs: 1000,
     addressTimeoutMs: 1500,
     retransmitBaseMs: 100,

@@ -36,7 +36,7 @@ const status = (over: Partial<AgentStatus> = {}): AgentStatus => ({
     { identifier: '02:00:00:00:AA:00:mgmt1:Filer1', kind: 'filer', alias: 'mgmt1', state: 'selecting' },
   ],
   cache: { dir: '/var/lib/rackstrap', generation: 3, writtenAt: '2026-01-01T00:00:01.000Z' },
-  keyFingerprint: null,
+  keyId: null,
   featuresOff: ['accounting'],
   lastApply: { at: '2026-01-01T00:00:01.000Z', steps: 40, what: 'generation 3 from DHCP' },
   lastError: { at: '2026-01-01T00:00:00.500Z', code: 'RS_STEP', message: 'step 7 failed' },
