@@ -61,6 +61,7 @@ async function startFiler1(t: Test, prefix: string, policy: DriftPolicy, opts: {
     cacheDir: join(dir, 'cache'),
     key: undefined,
     keyFingerprint: null,
+    keyId: null,
     topologyTimeoutMs: 2000,
     addressTimeoutMs: 3000,
     retransmitBaseMs: 100,
