@@ -133,3 +133,28 @@ t.test('leases of another generation or filer are left out; missing ones leave t
   t.same(d.routes, [], 'no router, no default route; no server address, no table');
   t.same(d.links.map((l) => l.ifname), ['eth2', 'data0', 'data1', 'eth1', 'data2', 'eth0', 'mgmt0', 'san0'], 'the stack is built whatever the leases');
 });
+
+t.test("a server's gateway comes from the topology, not from the first router of its leases", async (t) => {
+  // Here VsvrA's gateway is another router of its subnet than the one the leases name first.
+  const base = await topology('Filer1');
+  const topo: Topology = { ...base, vservers: base.vservers.map((v) => (v.name === 'VsvrA' ? { ...v, gateway: '10.2.2.1' } : v)) };
+  const got: Record<string, [string, number, string[]]> = {
+    [`${CID}:mgmt0:Filer1`]: ['10.1.1.2', 24, ['10.1.1.254']],
+    [`${CID}:data0:VsvrA:0`]: ['10.2.2.10', 24, ['10.2.2.254', '10.2.2.1']],
+    [`${CID}:data0:VsvrA:1`]: ['10.3.3.1', 16, ['10.3.255.254']],
+  };
+  const leases: LeaseMap = {};
+  for (const r of addressRequests(topo, CID)) {
+    const g = got[r.identifier];
+    if (g !== undefined) leases[r.identifier] = leaseRecord(r, dhcpLease(r.identifier, r.alias, g[0], g[1], g[2]));
+  }
+  const nics = { eth0: 'eth0', eth1: 'eth1' };
+  const defaultOf = (x: Topology, l: LeaseMap) => buildDesiredState(desiredInputFor({ topology: x, clusterId: CID, nics, leases: l })).routes.find((r) => r.table === 1 && r.dst === 'default');
+  t.equal(defaultOf(topo, leases)?.gateway, '10.2.2.1', "the topology's gateway");
+  // A topology without one (format 1.0) still falls back to the lease's first on-link router.
+  const old: Topology = { ...topo, vservers: topo.vservers.map(({ gateway: _g, ...v }) => v) };
+  t.equal(defaultOf(old, leases)?.gateway, '10.2.2.254');
+  // No address on the gateway's subnet yet: no default route until one arrives.
+  const only16 = { [`${CID}:data0:VsvrA:1`]: leases[`${CID}:data0:VsvrA:1`]! };
+  t.equal(defaultOf(topo, only16), undefined);
+});
