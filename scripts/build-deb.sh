@@ -34,7 +34,10 @@ if [ $compile = 1 ]; then say "compiling (tsc) for the manual pages"; npm run --
 say "bundling the CLI"
 defines=(--define:RACKSTRAP_VERSION="\"$version\"" --define:RACKSTRAP_LIB_DIR="\"$lib\"")
 esbuild=(npx --no-install esbuild --bundle --platform=node --target=node20 --format=cjs --log-level=warning
-  --log-override:empty-import-meta=silent --legal-comments=none "${defines[@]}")
+  --log-override:empty-import-meta=silent --legal-comments=none "${defines[@]}"
+  # dbus-next requires x11 only to find a session bus through an X display; the agent talks to
+  # the system bus, so it stays out (a require of it would fail, and never happens).
+  --external:x11)
 "${esbuild[@]}" src/cli/bin.ts --outfile="$work/rackstrap.cjs"
 mkdir -p "$root$lib"
 "${esbuild[@]}" src/dhcp-server/config-worker.ts --outfile="$root$lib/config-worker.cjs"

@@ -54,5 +54,15 @@ export function renderWorksheetCsv(w: Worksheet): string {
     }
   }
   for (const i of w.floating) lines.push(row({ section: 'identifier', identifier: i.identifier, address: i.address, subnet: i.subnet, purpose: i.purpose }));
-  return `${lines.join('\r\n')}\r\n`;
+  return spreadsheetSafe(`${lines.join('\r\n')}\r\n`);
+}
+
+/** Punctuation the worksheet's prose uses, in ASCII: spreadsheet programs read a CSV without a
+ *  byte-order mark in the local code page, where UTF-8 dashes come out garbled. */
+const ASCII_FOR: Readonly<Record<string, string>> = { '\u2013': '-', '\u2014': '-', '\u00b7': '-', '\u2192': '->', '\u2026': '...', '\u2018': "'", '\u2019': "'", '\u201c': '"', '\u201d': '"' };
+
+/** ASCII when the text allows (the usual case); otherwise UTF-8 with a BOM, which they honour. */
+export function spreadsheetSafe(text: string): string {
+  const folded = text.replace(/[\u2013\u2014\u00b7\u2192\u2026\u2018\u2019\u201c\u201d]/g, (c) => ASCII_FOR[c] ?? c);
+  return /^[\x00-\x7f]*$/.test(folded) ? folded : `\ufeff${folded}`;
 }

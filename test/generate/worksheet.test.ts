@@ -146,6 +146,13 @@ t.test('CSV: header, a port row per NIC with an empty switch port, an identifier
   t.equal(ports.length, 10);
   t.same(ports[0], ['Filer1', 'port', 'eth0', '00:07:34:10:00:01', '', 'LACP (802.3ad) group bond0: eth0 + eth1, rate fast', '', '10 20', '9000', 'data0 (VLAN 10); data1 (VLAN 20)', '', '', '', '']);
   t.equal(rows.filter((r) => r[1] === 'identifier').length, 25);
+  t.match(csv, /^[\x00-\x7f]*$/, 'ASCII only: spreadsheet programs open it without garbling (the ranges had an en dash)');
+});
+
+t.test('CSV text that cannot be ASCII gets a byte-order mark', async (t) => {
+  const { spreadsheetSafe } = await import('../../src/generate/worksheet-csv.js');
+  t.equal(spreadsheetSafe('10.1.1.200\u201310.1.1.215\r\n'), '10.1.1.200-10.1.1.215\r\n');
+  t.equal(spreadsheetSafe('Z\u00fcrich\r\n'), '\ufeffZ\u00fcrich\r\n');
 });
 
 t.test('SVG: one per filer, well formed, every interface drawn, text escaped', async (t) => {
