@@ -54,7 +54,13 @@ const spec = fc.record({
   vlans: fc.array(fc.tuple(fc.nat(), fc.array(fc.integer({ min: 1, max: 4094 }), { minLength: 1, maxLength: 2 })), { maxLength: 5 }),
   mtu: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 68, max: 65535 })), { maxLength: 4 }),
   vservers: fc.array(
-    fc.record({ name, table, addresses: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 9999 })), { minLength: 1, maxLength: 4 }) }),
+    fc.record({
+      name,
+      table,
+      addresses: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 9999 })), { minLength: 1, maxLength: 4 }),
+      // Format 1.1: an optional IPv4 gateway.
+      gateway: fc.option(fc.ipV4(), { nil: undefined }),
+    }),
     { maxLength: 4 },
   ),
   mysql: fc.array(fc.tuple(fc.constantFrom(...ROLES), fc.array(fc.nat({ max: 8 }), { minLength: 1, maxLength: 2 })), { maxLength: 5 }),
@@ -97,7 +103,12 @@ function build(s: Spec): Topology {
   const seenVs = new Set<string>();
   const vservers = s.vservers
     .filter((v) => !seenVs.has(v.name) && seenVs.add(v.name))
-    .map((v) => ({ name: v.name, table: v.table, addresses: v.addresses.map(([a, instance]) => ({ alias: pick(pool, a), instance })) }));
+    .map((v) => ({
+      name: v.name,
+      table: v.table,
+      ...(v.gateway === undefined ? {} : { gateway: v.gateway }),
+      addresses: v.addresses.map(([a, instance]) => ({ alias: pick(pool, a), instance })),
+    }));
   const seenRoles = new Set<string>();
   const mysql = s.mysql
     .filter(([r]) => !seenRoles.has(r) && seenRoles.add(r))
