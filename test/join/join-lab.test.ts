@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { discoverOnce } from '../../src/discovery/discover.js';
 import { loadClusterFile } from '../../src/options/load.js';
 import { makeLab } from '../helpers/netns.js';
 import { BIN, FLAT, SERVER_ADDRESSES, agentArgs, startServer, writeEmptyConfig, type FlatLab } from '../bootstrap/helpers/flat-lab.js';
@@ -197,5 +198,27 @@ t.test('join', async (t) => {
     t.equal(rs2[4]!.code, 1);
     t.match(rs2[4]!.stderr, /too many failed join attempts came from this filer's address; the cluster refuses it for \d+ s more/, 'then the right code is refused too');
     t.notOk(existsSync(join(dir, 'brute')), 'nothing written');
+  });
+
+  await t.test('the joined member advertises its cluster on mgmt0 once its stack is up, with the mgmt address only', async (t) => {
+    await lab.ip(filer, 'addr', 'del', FILER_TEMP, 'dev', 'eth0');
+    const l: FlatLab = { lab, loaded, clusterId: loaded.description.cluster.id, srv, ns: new Map([['Filer1', filer]]) };
+    // A DHCP server with the cluster's key this time: the joined agent accepts its topology.
+    const signed = await startServer(l, join(dir, 'cluster.yaml'), join(dir, 'signed.leases'));
+    const agent = followJsonLines(lab.spawn(filer, process.execPath, [BIN, 'agent', ...agentArgs(l, cache)]));
+    // Every address the description puts on Filer1's mgmt0: its own and its MySQL roles'.
+    const d = loaded.description;
+    const mgmt = [d.filers['Filer1']!.addresses['mgmt0']!, ...Object.values(d.mysql).filter((r) => r.home === 'Filer1').flatMap((r) => (r.addresses['mgmt0'] ? [r.addresses['mgmt0']] : []))].sort();
+    let m;
+    for (let i = 0; i < 40 && m === undefined; i++) {
+      m = (await discoverOnce({ interfaces: ['eth0'], netns: lab.netnsPath(srv), timeoutMs: 1000 })).members.find((x) => x.instance === 'Filer1 @ flat');
+    }
+    t.ok(m, 'Filer1 @ flat is advertised');
+    t.same(m?.addresses, mgmt, `at its mgmt0 addresses ${mgmt.join(', ')} only (not san0 or data0)`);
+    t.equal(m?.txt.ca, caPin, 'with the CA fingerprint from the join');
+    t.equal(m?.txt.members, loaded.filers.size);
+    agent.child.kill('SIGTERM');
+    await agent.child.catch(() => undefined);
+    signed.child.kill('SIGTERM');
   });
 });

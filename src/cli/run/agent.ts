@@ -15,6 +15,8 @@ import { EXIT_ADDRESSES_MISSING } from '../exit-codes.js';
 import { ExitCode, type Io } from '../main.js';
 import { systemdNotifier, type Notifier } from '../../systemd/notify.js';
 import { loadSettings } from './settings.js';
+import { advertiseMember } from '../../discovery/member.js';
+import type { Advertiser } from '../../discovery/advertiser.js';
 
 export async function run(io: Io, o: AgentOptions): Promise<void> {
   if (o.down && (o.once || o.release)) throw new UsageError('agent: --down runs on its own (not with --once or --release)');
@@ -53,6 +55,7 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
       agentVersion: version(),
       onRelease,
     }),
+    runtime.netns === undefined ? settings.cacheDir : undefined,
   );
 }
 
@@ -60,14 +63,24 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
  *  READY once bringUp returns with a stack: every alias addressed, the stack up from the cache, or
  *  the address timeout passed (STATUS names what is missing; the agent keeps asking). Nothing up
  *  at all (no DHCP answer, no cache) is not ready: systemd's start timeout decides. */
-async function runDaemon(agent: Agent, release: boolean, log: AgentLog, notifier: Notifier, startService: (onRelease: () => void) => Promise<AgentService>): Promise<void> {
+async function runDaemon(
+  agent: Agent,
+  release: boolean,
+  log: AgentLog,
+  notifier: Notifier,
+  startService: (onRelease: () => void) => Promise<AgentService>,
+  advertiseFrom: string | undefined,
+): Promise<void> {
   let onStop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (onStop = resolve));
   let service: AgentService | undefined;
+  let advertiser: Advertiser | undefined;
   const stop = (signal: string, withRelease = release) => {
     log.info('signal', `${signal}: stopping`);
     notifier.stopping();
-    const closing = service?.close().catch(() => undefined) ?? Promise.resolve();
+    // mDNS goodbye first, while the mgmt addresses are still there.
+    const advertised = advertiser?.stop().catch(() => undefined) ?? Promise.resolve();
+    const closing = advertised.then(() => service?.close().catch(() => undefined));
     void closing.then(() => agent.stop({ release: withRelease })).then(onStop, onStop);
   };
   const onTerm = () => stop('SIGTERM');
@@ -87,6 +100,19 @@ async function runDaemon(agent: Agent, release: boolean, log: AgentLog, notifier
       if (up.source !== 'none') {
         const missing = up.missing.length > 0 ? `; no address yet for ${up.missing.join(', ')}` : '';
         notifier.ready(`${up.filer}: up from ${up.source === 'dhcp' ? 'DHCP' : 'the cache'}, generation ${up.generation}${missing}`);
+        // Advertise the cluster on mgmt# only now that the stack (and its mgmt# interfaces) is up.
+        if (advertiseFrom !== undefined) {
+          const a = await advertiseMember({
+            cacheDir: advertiseFrom,
+            version: version(),
+            onEvent: ({ event, ...fields }) => {
+              if (event === 'renamed' || event === 'conflict' || event === 'avahi-failure') log.warn(`mdns-${event}`, `mDNS ${event} on ${'ifname' in fields ? fields.ifname : '?'}`, fields);
+              else log.info(`mdns-${event}`, `mDNS ${event}`, fields);
+            },
+          }).catch((err: unknown) => ({ skipped: `cannot advertise: ${(err as Error).message}` }));
+          if ('skipped' in a) log.info('mdns-skipped', a.skipped);
+          else advertiser = a;
+        }
       } else {
         notifier.status(`not up yet: ${up.reason}`);
       }

@@ -107,7 +107,7 @@ export interface Capture {
 /** `tcpdump -i <iface> <filter>` inside `ns`; resolves once tcpdump says it is listening. */
 export async function capture(lab: Lab, ns: string, iface: string, filter: string[], dir: string): Promise<Capture> {
   const out = join(dir, `${iface}.txt`);
-  const child = lab.spawn(ns, 'sh', ['-c', `exec tcpdump -l -n -i "$0" "$@" > ${out}`, iface, ...filter]);
+  const child = lab.spawn(ns, 'sh', ['-c', `exec tcpdump --immediate-mode -l -n -i "$0" "$@" > ${out}`, iface, ...filter]);
   let err = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`tcpdump on ${iface} did not start: ${err}`)), 10_000);
