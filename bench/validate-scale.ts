@@ -7,7 +7,7 @@
 // doubling N should double the time, not quadruple it); the 64 x 252 cluster of gen-scale at 1x,
 // 2x and 4x its filers; a description of about 16 MiB (the cap) and one of 50 MB (refused by
 // the cap, from its size). Each case is also run in a child process for its peak RSS.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,32 +66,29 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** Median ms of loadClusterText over REPEATS runs; throws if the description is refused. */
-function timeValidate(text: string): { ms: number; runs: number[] } {
+/** Median wall and CPU ms of loadClusterText over REPEATS runs (CPU: this process, GC threads included). */
+function timeValidate(text: string): { ms: number; cpuMs: number; runs: number[] } {
   const runs: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     loadClusterText(text, 'bench.yaml');
     runs.push(Math.round(performance.now() - t0));
+    const c = process.cpuUsage(c0);
+    cpu.push(Math.round((c.user + c.system) / 1000));
   }
-  return { ms: median(runs), runs };
+  return { ms: median(runs), cpuMs: median(cpu), runs };
 }
 
 /** `rackstrap validate FILE` as a child: wall ms and peak RSS (GNU time). */
 function child(file: string): { ms: number; rssMb: number; code: number; out: string } {
   const t0 = performance.now();
-  let out = '';
-  let code = 0;
-  try {
-    out = execFileSync('/usr/bin/time', ['-f', 'RSS %M', process.execPath, 'bin/rackstrap.js', 'validate', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { status: number; stderr: string; stdout: string };
-    code = err.status;
-    out = `${err.stdout}${err.stderr}`;
-  }
+  const r = spawnSync('/usr/bin/time', ['-f', 'RSS %M', process.execPath, 'bin/rackstrap.js', 'validate', file], { encoding: 'utf8' });
   const ms = Math.round(performance.now() - t0);
-  const m = /RSS (\d+)/.exec(out);
-  return { ms, rssMb: m ? Math.round(Number(m[1]) / 1024) : NaN, code, out };
+  const out = `${r.stdout}${r.stderr}`;
+  const m = /RSS (\d+)/.exec(r.stderr);
+  return { ms, rssMb: m ? Math.round(Number(m[1]) / 1024) : NaN, code: r.status ?? -1, out };
 }
 
 function main(): void {
@@ -102,12 +99,12 @@ function main(): void {
     writeFileSync(file, text);
     const t = timeValidate(text);
     const c = child(file);
-    rows.push(`| ${name} | ${(Buffer.byteLength(text) / 2 ** 20).toFixed(1)} MiB | ${t.ms} ms [${t.runs.join(', ')}] | ${c.ms} ms, ${c.rssMb} MB | ${note}`);
+    rows.push(`| ${name} | ${(Buffer.byteLength(text) / 2 ** 20).toFixed(1)} MiB | ${t.ms} ms wall, ${t.cpuMs} ms CPU | ${c.ms} ms, ${c.rssMb} MB | ${note}`);
     console.log(rows.at(-1));
   };
   try {
     console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-    console.log('| case | size | loadClusterText, median [runs] | `rackstrap validate` (child): wall, peak RSS | note');
+    console.log('| case | size | loadClusterText (median) | `rackstrap validate` (child): wall, peak RSS | note');
     for (const n of [2_500, 5_000, 10_000, 20_000]) row(`${n.toLocaleString('en')} servers sharing one table`, describeSharedTable(n));
     for (const f of [64, 128, 256]) row(`${f} filers x 252 servers`, describeScaleCluster(f, 252));
     // Near the cap: as many filers of 252 servers as fit in 16 MiB.
