@@ -31,6 +31,7 @@ import { EncodeError } from '../errors.js';
 import { signForExchange } from '../options/wire/index.js';
 import { LIMITED_BROADCAST, ZERO, colonHexFast, inRange, toText, tryNumber, type AddressRange } from './address.js';
 import type { AddressReservation, ServerConfig, SubnetConfig, TopologyEntry } from './config.js';
+import type { Priority } from './intake.js';
 import type { Lease, LeaseOp, LeaseTable } from './lease-table.js';
 
 // ---- inputs ---------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ type Client =
  * Option 61 as text when it is printable, with or without a leading 0 type byte (RFC 2132 §9.14);
  * the codec's clientIdText, minus the work it does for identifiers that are not text.
  */
-function textOf(raw: Buffer): string | undefined {
+export function textOf(raw: Buffer): string | undefined {
   const from = raw[0] === 0 ? 1 : 0;
   if (raw.length <= from) return undefined;
   for (let i = from; i < raw.length; i++) {
@@ -162,14 +163,33 @@ function classify(req: DhcpMessage, config: ServerConfig, hw: string): Client {
       return { kind: 'other', key: `id:${text}`, label: text, clusterLike: true, why: `topology request without vendor class ${JSON.stringify(config.vendorClass)} in option 60` };
     }
     if (text.startsWith(`${config.clusterId}:`)) {
-      return { kind: 'other', key: `id:${text}`, label: text, clusterLike: true, why: 'identifier of this cluster that the description does not declare' };
+      return { kind: 'other', key: `id:${text}`, label: clip(text), clusterLike: true, why: 'identifier of this cluster that the description does not declare' };
     }
   }
   if (raw !== undefined) {
     const hex = colonHexFast(raw);
-    return { kind: 'other', key: `cid:${hex}`, label: text ?? hex, clusterLike: false };
+    return { kind: 'other', key: `cid:${hex}`, label: clip(text ?? hex), clusterLike: false };
   }
   return { kind: 'other', key: `hw:${req.htype}:${hw}`, label: hw, clusterLike: false };
+}
+
+/** Most characters of client text (an identifier) a log line quotes. */
+export const QUOTE_MAX = 64;
+
+/** Client text as logs quote it: at most `max` characters, the length of the rest stated. */
+export function clip(text: string, max = QUOTE_MAX): string {
+  return text.length <= max ? text : `${text.slice(0, max)}...(${text.length} characters)`;
+}
+
+/**
+ * Which queue a request waits in when the server is busy (intake.ts): the cluster's clients
+ * first, then clients with a live lease or offer here, then strangers.
+ */
+export function priorityOf(req: DhcpMessage, config: ServerConfig, leases: LeaseTable, now: number): Priority {
+  const c = classify(req, config, colonHexFast(req.chaddr));
+  if (c.kind !== 'other') return 0;
+  const l = leases.ofClient(c.key);
+  return l !== undefined && l.expires > now ? 1 : 2;
 }
 
 // ---- the exchange being decided -------------------------------------------------------------

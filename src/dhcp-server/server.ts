@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { MESSAGE_TYPE, OPTION, decodeMessage } from '../dhcp-packet/index.js';
+import { decodeMessage } from '../dhcp-packet/index.js';
 import { ConfigError, DecodeError, RackstrapError, formatProblem } from '../errors.js';
 import { openInterfaceSocket, setArpEntry, type InterfaceRemoteInfo, type InterfaceSocket } from '../net/interface-socket.js';
 import { toNumber } from './address.js';
@@ -13,10 +13,13 @@ import { loadServerConfig } from './load-config.js';
 import { LeaseStore } from './leases.js';
 import { isDurable, type LeaseOp } from './lease-table.js';
 import type { PairHooks } from './pair-hooks.js';
-import { createLogger, RateLimitedCounter, type Logger } from './logger.js';
+import { createLogger, LogLimiter, RateLimitedCounter, type Logger } from './logger.js';
+import { Intake, PRIORITY_NAMES, type Priority } from './intake.js';
+import { triage } from './triage.js';
 import { warmUp } from './warm-up.js';
 import { nextShedding, readUdpBacklog } from './backlog.js';
-import { DEFAULT_POLICY, respond, type Ingress, type InterfaceAddress, type LogLevel, type Policy, type Reply } from './respond.js';
+import { DEFAULT_POLICY, priorityOf, respond, type ExchangeRecord, type Ingress, type InterfaceAddress, type LogLevel, type Policy, type Reply } from './respond.js';
+import type { DhcpMessage } from '../dhcp-packet/index.js';
 
 /** RFC 2131 §4.1: servers receive on UDP 67. */
 export const DHCP_SERVER_PORT = 67;
@@ -26,6 +29,15 @@ export const RECEIVE_BUFFER_BYTES = 8 << 20;
 const SWEEP_INTERVAL_MS = 60_000;
 /** How often the receive backlog is read for overload control (backlog.ts). */
 const BACKLOG_INTERVAL_MS = 20;
+/**
+ * Longest slice of answering between two reads of the sockets (intake.ts). libuv reads up to 32
+ * datagrams per socket per turn of the loop, so short slices keep the kernel's queue short and a
+ * cluster client's request reaches the cluster queue within a few turns, however many strangers
+ * came before it.
+ */
+const SLICE_MS = 1;
+/** How often the counts of log lines left out (LogLimiter) are written, ms. */
+const SUPPRESSED_SUMMARY_MS = 10_000;
 
 export interface ServeOptions {
   /** The cluster description. */
@@ -78,6 +90,19 @@ interface Served {
   socket: InterfaceSocket;
 }
 
+/** A request waiting for its turn: decoded, or (a stranger's DISCOVER) still the datagram. */
+interface Queued {
+  req?: DhcpMessage;
+  buf?: Buffer;
+  rinfo: InterfaceRemoteInfo;
+}
+
+/** Where a line about a request comes from, for the log limiter: its cluster identifier, else its interface and relay. */
+function sourceOf(log: ExchangeRecord): string {
+  if (log.kind !== undefined && log.identifier !== undefined) return log.identifier;
+  return log.relay === undefined ? log.interface : `${log.interface} relay ${log.relay}`;
+}
+
 export class DhcpServer {
   readonly #opts: ServeOptions;
   readonly #policy: Policy;
@@ -96,7 +121,11 @@ export class DhcpServer {
   #backlogTimer: NodeJS.Timeout | undefined;
   #shedding = false;
   readonly #shed: RateLimitedCounter;
-  readonly stats = { received: 0, replied: 0, ignored: 0, malformed: 0, shed: 0, logFailures: 0, sendFailures: 0, notAnswering: 0 };
+  readonly #intake = new Intake<Queued>();
+  #draining = false;
+  readonly #limiter = new LogLimiter();
+  #summaryTimer: NodeJS.Timeout | undefined;
+  readonly stats = { received: 0, replied: 0, ignored: 0, malformed: 0, shed: 0, logFailures: 0, sendFailures: 0, notAnswering: 0, dropped: { cluster: 0, known: 0, stranger: 0 } };
 
   private constructor(opts: ServeOptions, log: Logger, config: ServerConfig, store: LeaseStore) {
     this.#opts = opts;
@@ -149,6 +178,7 @@ export class DhcpServer {
     server.#backlogTimer = setInterval(() => {
       server.#shedding = nextShedding(server.#shedding, readUdpBacklog(port));
     }, BACKLOG_INTERVAL_MS).unref();
+    server.#summaryTimer = setInterval(() => server.#logSuppressed(), SUPPRESSED_SUMMARY_MS).unref();
     log.notice('ready', {
       ...describeConfig(config),
       interfaces: server.#interfaceSummary(),
@@ -204,35 +234,94 @@ export class DhcpServer {
       this.stats.notAnswering++;
       return;
     }
-    let req;
+    // A stranger's DISCOVER waits undecoded: under a flood, reading it costs a first look only,
+    // and dropping it (a full queue, a long kernel queue) costs nothing more.
+    const quick = triage(buf, this.#config);
+    if (quick === 2) {
+      if (this.#shedding) {
+        // The kernel's queue is long: drop strangers' DISCOVERs (they retransmit) until it
+        // drains; the cluster's clients and exchanges under way are still answered (backlog.ts).
+        this.#shedRequest(2, rinfo.ifname, 'receive backlog high: DISCOVERs of strangers dropped until it drains');
+        return;
+      }
+      this.#enqueue(2, { buf, rinfo });
+      return;
+    }
+    const req = this.#decode(buf, rinfo);
+    if (req === undefined) return;
+    let priority: Priority;
     try {
-      req = decodeMessage(buf);
+      priority = quick ?? priorityOf(req, this.#config, this.#store.table, Date.now());
+    } catch (err) {
+      this.#logLimited('error', 'internal-error', rinfo.ifname, { interface: rinfo.ifname, stage: 'priority', error: err instanceof Error ? err.stack : String(err) });
+      priority = 2;
+    }
+    this.#enqueue(priority, { req, rinfo });
+  }
+
+  #decode(buf: Buffer, rinfo: InterfaceRemoteInfo): DhcpMessage | undefined {
+    try {
+      return decodeMessage(buf);
     } catch (err) {
       this.stats.malformed++;
       if (!(err instanceof DecodeError)) {
         // The codec promises only DecodeError; anything else is its bug. Still never a crash.
-        this.#log.log('error', 'internal-error', { interface: rinfo.ifname, stage: 'decode', error: err instanceof Error ? err.stack : String(err) });
-        return;
+        this.#logLimited('error', 'internal-error', rinfo.ifname, { interface: rinfo.ifname, stage: 'decode', error: err instanceof Error ? err.stack : String(err) });
+        return undefined;
       }
       this.#malformed.add(err.reason ?? 'decode', { from: `${rinfo.address}:${rinfo.port}`, interface: rinfo.ifname, bytes: buf.length, error: err.message });
-      return;
+      return undefined;
     }
-    if (this.#shedding && req.options.get(OPTION.MESSAGE_TYPE) === MESSAGE_TYPE.DISCOVER) {
-      // Overloaded: finish the exchanges under way, let new ones retransmit (backlog.ts).
-      this.stats.shed++;
-      this.#shed.add('discover', { interface: rinfo.ifname, detail: 'receive backlog high: DISCOVERs dropped until it drains' });
-      return;
+  }
+
+  #enqueue(priority: Priority, item: Queued): void {
+    const pushedOut = this.#intake.push(priority, item);
+    if (pushedOut !== undefined) this.#shedRequest(priority, pushedOut.rinfo.ifname, `${PRIORITY_NAMES[priority]} queue full: its oldest request dropped`);
+    if (!this.#draining) {
+      this.#draining = true;
+      setImmediate(() => this.#drain());
     }
+  }
+
+  #shedRequest(priority: Priority, ifname: string, detail: string): void {
+    this.stats.shed++;
+    this.stats.dropped[PRIORITY_NAMES[priority]]++;
+    this.#shed.add(PRIORITY_NAMES[priority], { interface: ifname, detail });
+  }
+
+  /** Answers queued requests, highest priority first, for at most SLICE_MS; then lets the sockets be read again. */
+  #drain(): void {
+    const deadline = performance.now() + SLICE_MS;
+    for (;;) {
+      if (this.#stopping) {
+        this.#intake.clear();
+        break;
+      }
+      const next = this.#intake.next();
+      if (next === undefined) break;
+      const { buf, rinfo } = next.item;
+      const req = next.item.req ?? (buf && this.#decode(buf, rinfo));
+      if (req !== undefined) this.#answer(req, rinfo);
+      if (performance.now() >= deadline) break;
+    }
+    if (this.#intake.length > 0) setImmediate(() => this.#drain());
+    else this.#draining = false;
+  }
+
+  #answer(req: DhcpMessage, rinfo: InterfaceRemoteInfo): void {
+    const served = this.#served.get(rinfo.ifname);
+    if (!served) return;
+    const pair = this.#opts.pair;
     const now = Date.now();
     let decision;
     try {
       decision = respond(req, served.ingress, { config: this.#config, leases: this.#store.table, now, policy: this.#policy, ownAddresses: this.#own, mayAllocate: pair?.guard(), serviceAddress: pair?.serviceAddress(), from: rinfo.address });
     } catch (err) {
       // A bug, not a bad packet: say so loudly, keep serving everyone else.
-      this.#log.log('error', 'internal-error', { interface: rinfo.ifname, xid: req.xid, error: err instanceof Error ? err.stack : String(err) });
+      this.#logLimited('error', 'internal-error', rinfo.ifname, { interface: rinfo.ifname, xid: req.xid, error: err instanceof Error ? err.stack : String(err) });
       return;
     }
-    if (this.#log.enabled(decision.log.level)) this.#log.log(decision.log.level, 'exchange', decision.log as unknown as Record<string, unknown>);
+    this.#logExchange(decision.log);
     const reply = decision.reply;
     if (!reply) this.stats.ignored++;
     this.#inflight++;
@@ -266,6 +355,33 @@ export class DhcpServer {
     return true;
   }
 
+  /** The exchange's line; a warning or error caused by a client goes through the limiter. */
+  #logExchange(record: ExchangeRecord): void {
+    const level = record.level;
+    if (!this.#log.enabled(level)) return;
+    if (level !== 'warn' && level !== 'error') {
+      this.#log.log(level, 'exchange', record as unknown as Record<string, unknown>);
+      return;
+    }
+    const left = this.#limiter.admit(record.result, sourceOf(record));
+    if (left === undefined) return;
+    this.#log.log(level, 'exchange', (left > 0 ? { ...record, suppressed: left } : record) as unknown as Record<string, unknown>);
+  }
+
+  /** A line that a client can cause again and again: limited per kind and source. */
+  #logLimited(level: LogLevel, event: string, source: string, fields: Record<string, unknown>): void {
+    if (!this.#log.enabled(level)) return;
+    const left = this.#limiter.admit(event, source);
+    if (left === undefined) return;
+    this.#log.log(level, event, left > 0 ? { ...fields, suppressed: left } : fields);
+  }
+
+  /** How many lines the limiter left out since the last summary (none: no line). */
+  #logSuppressed(): void {
+    const s = this.#limiter.takeSuppressed();
+    if (s !== undefined) this.#log.log('warn', 'log-lines-suppressed', { total: s.total, counts: s.counts, detail: 'repeated lines about client requests, by kind and source, left out of the log' });
+  }
+
   /** One exchange finished (sent, failed or nothing to send). */
   #settle(): void {
     if (--this.#inflight === 0) for (const f of this.#drained.splice(0)) f();
@@ -273,14 +389,15 @@ export class DhcpServer {
 
   #logFailure(err: Error, reply: Reply | undefined): void {
     this.stats.logFailures++;
-    this.#log.log('error', err instanceof RackstrapError && err.code === 'RS_SYNC' ? 'sync-failed' : 'lease-log-failed', { error: err.message, replyNotSent: reply ? { address: reply.message.yiaddr, xid: reply.message.xid } : undefined });
+    const event = err instanceof RackstrapError && err.code === 'RS_SYNC' ? 'sync-failed' : 'lease-log-failed';
+    this.#logLimited('error', event, event, { error: err.message, replyNotSent: reply ? { address: reply.message.yiaddr, xid: reply.message.xid } : undefined });
   }
 
   #send(served: Served, reply: Reply): void {
     const ifname = served.ingress.ifname;
     const failed = (err: unknown): void => {
       this.stats.sendFailures++;
-      this.#log.log('warn', 'send-failed', { interface: ifname, to: `${reply.to.address}:${reply.to.port}`, xid: reply.message.xid, error: (err as Error).message });
+      this.#logLimited('warn', 'send-failed', ifname, { interface: ifname, to: `${reply.to.address}:${reply.to.port}`, xid: reply.message.xid, error: (err as Error).message });
       this.#settle();
     };
     try {
@@ -335,12 +452,14 @@ export class DhcpServer {
     this.#stopping ??= (async () => {
       if (this.#sweep) clearInterval(this.#sweep);
       if (this.#backlogTimer) clearInterval(this.#backlogTimer);
+      if (this.#summaryTimer) clearInterval(this.#summaryTimer);
       await this.#reloading;
       if (this.#inflight > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
       await this.#store.close();
       await this.#closeSockets();
       this.#malformed.emit();
       this.#shed.emit();
+      this.#logSuppressed();
       const mem = process.memoryUsage();
       this.#log.notice('stopped', { ...this.stats, leases: this.#store.table.size.leases, leaseLog: this.#store.log.stats, rssMb: Math.round(mem.rss / 2 ** 20), heapMb: Math.round(mem.heapUsed / 2 ** 20) });
       this.#log.flush();
