@@ -84,7 +84,11 @@ export class Intake<T> {
     return undefined;
   }
 
-  clear(): void {
+  /** Drops everything queued; returns how many of each priority went (also counted in `dropped`). */
+  clear(): [number, number, number] {
+    const n: [number, number, number] = [this.#queues[0].length, this.#queues[1].length, this.#queues[2].length];
     for (const q of this.#queues) q.clear();
+    for (let p = 0; p < 3; p++) this.dropped[p as Priority] += n[p]!;
+    return n;
   }
 }

@@ -90,10 +90,9 @@ interface Served {
   socket: InterfaceSocket;
 }
 
-/** A request waiting for its turn: decoded, or (a stranger's DISCOVER) still the datagram. */
+/** A decoded request waiting for its turn. */
 interface Queued {
-  req?: DhcpMessage;
-  buf?: Buffer;
+  req: DhcpMessage;
   rinfo: InterfaceRemoteInfo;
 }
 
@@ -234,21 +233,18 @@ export class DhcpServer {
       this.stats.notAnswering++;
       return;
     }
-    // A stranger's DISCOVER waits undecoded: under a flood, reading it costs a first look only,
-    // and dropping it (a full queue, a long kernel queue) costs nothing more.
-    const quick = triage(buf, this.#config);
-    if (quick === 2) {
-      if (this.#shedding) {
-        // The kernel's queue is long: drop strangers' DISCOVERs (they retransmit) until it
-        // drains; the cluster's clients and exchanges under way are still answered (backlog.ts).
-        this.#shedRequest(2, rinfo.ifname, 'receive backlog high: DISCOVERs of strangers dropped until it drains');
-        return;
-      }
-      this.#enqueue(2, { buf, rinfo });
-      return;
-    }
+    // Decoded at once, so that every undecodable datagram is counted even when it is then dropped.
     const req = this.#decode(buf, rinfo);
     if (req === undefined) return;
+    // The first look (triage) tells cluster clients and strangers' DISCOVERs apart without
+    // classifying twice; the rest needs the lease table (priorityOf).
+    const quick = triage(buf, this.#config);
+    if (quick === 2 && this.#shedding) {
+      // The kernel's queue is long: drop strangers' DISCOVERs (they retransmit) until it drains;
+      // the cluster's clients and exchanges under way are still answered (backlog.ts).
+      this.#shedRequest(2, rinfo.ifname, 'receive backlog high: DISCOVERs of strangers dropped until it drains');
+      return;
+    }
     let priority: Priority;
     try {
       priority = quick ?? priorityOf(req, this.#config, this.#store.table, Date.now());
@@ -294,14 +290,17 @@ export class DhcpServer {
     const deadline = performance.now() + SLICE_MS;
     for (;;) {
       if (this.#stopping) {
-        this.#intake.clear();
+        // Stopping: what still waits is not answered, and counted as dropped.
+        const n = this.#intake.clear();
+        n.forEach((count, p) => {
+          this.stats.shed += count;
+          this.stats.dropped[PRIORITY_NAMES[p as Priority]] += count;
+        });
         break;
       }
       const next = this.#intake.next();
       if (next === undefined) break;
-      const { buf, rinfo } = next.item;
-      const req = next.item.req ?? (buf && this.#decode(buf, rinfo));
-      if (req !== undefined) this.#answer(req, rinfo);
+      this.#answer(next.item.req, next.item.rinfo);
       if (performance.now() >= deadline) break;
     }
     if (this.#intake.length > 0) setImmediate(() => this.#drain());

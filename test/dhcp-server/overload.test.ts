@@ -142,8 +142,11 @@ t.test('under a DISCOVER flood every filer gets its address in time; hostile str
     const sendErrors: string[] = [];
     const t0 = performance.now();
     // Paced (about 2,000 a second), so that this server is not overloaded: every packet is answered (with silence).
-    for (let i = 0; i < packets.length; i += 50) {
-      await Promise.all(packets.slice(i, i + 50).map((p) => relay.sock.send(p, 67, '10.1.1.1').catch((err: unknown) => sendErrors.push(String(err)))));
+    // The 10 kB ones go 10 at a time: their IP fragments must not exceed what the kernel reassembles at once.
+    for (let i = 0; i < packets.length; ) {
+      const n = i >= RANDOM_MACS ? 10 : 50;
+      await Promise.all(packets.slice(i, i + n).map((p) => relay.sock.send(p, 67, '10.1.1.1').catch((err: unknown) => sendErrors.push(String(err)))));
+      i += n;
       await new Promise((r) => setTimeout(r, 25));
     }
     // Everything sent is accounted for once the server stops: its summary of lines left out.
@@ -159,7 +162,8 @@ t.test('under a DISCOVER flood every filer gets its address in time; hostile str
     const summed = (l: LogLine): number => keys.reduce((n, k) => n + Number((l.counts as Record<string, number>)[k] ?? 0), 0);
     const accounted = exhausted.length + exhausted.reduce((n, l) => n + Number(l.suppressed ?? 0), 0) + summaries.reduce((n, l) => n + summed(l), 0);
     const stopped = lines.find((l) => l.event === 'stopped');
-    t.equal(accounted, packets.length, `every hostile DISCOVER counted: ${exhausted.length} lines written, the rest counted (shed by the server: ${JSON.stringify(stopped?.dropped)})`);
+    const droppedAtStop = Number((stopped?.dropped as Record<string, number> | undefined)?.stranger ?? 0);
+    t.equal(accounted + droppedAtStop, packets.length, `every hostile DISCOVER counted: ${exhausted.length} lines written, the rest counted (shed by the server: ${JSON.stringify(stopped?.dropped)})`);
     const allowed = keys.length * (Math.floor(elapsedMs / LIMIT_INTERVAL_MS) + 2);
     t.ok(exhausted.length <= allowed, `${exhausted.length} pool-exhausted lines for ${packets.length} packets over ${Math.round(elapsedMs)} ms (at most ${allowed}: one per second from each of 2 sources)`);
     const warnBytes = lines.filter((l) => l.level === 'warn' || l.level === 'error').reduce((n, l) => n + lineBytes(l), 0);
