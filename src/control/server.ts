@@ -92,6 +92,8 @@ function serve(conn: Socket, opts: ControlServerOptions, allow: ReadonlySet<numb
   if (uid === undefined || !allow.has(uid)) {
     fail(conn, null, 'RS_DENIED', `permission denied: the agent's control socket answers root only${uid === undefined ? '' : ` (you are uid ${uid})`}`);
     conn.end();
+    // Nothing of theirs is read, but the stream must flow for the close to complete.
+    conn.resume();
     return;
   }
   let buffer = '';
