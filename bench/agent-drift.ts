@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   teardowns.push(() => stopProcess(server.child));
   const settings: AgentSettings = {
     clusterId: l.clusterId, vendorClass: 'rackstrap', baseMac: l.loaded.filers.get('Filer1')!.baseMac, filer: undefined,
-    nics: { eth0: 'eth0', eth1: 'eth1' }, cacheDir: join(dir, 'cache'), key: undefined, keyFingerprint: null,
+    nics: { eth0: 'eth0', eth1: 'eth1' }, cacheDir: join(dir, 'cache'), key: undefined, keyFingerprint: null, keyId: null,
     topologyTimeoutMs: 2000, addressTimeoutMs: 3000, retransmitBaseMs: 100, refreshIntervalMs: 300_000, retryIntervalMs: 1000,
     features: ALL_FEATURES, derived: { nics: false, baseMac: false }, reconcile: 'repair',
   };
