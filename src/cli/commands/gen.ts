@@ -7,6 +7,9 @@ export interface GenOptions {
   filer?: string;
   json?: boolean;
   standalone?: boolean;
+  ha?: string;
+  haSelf?: string;
+  haTiming?: string;
 }
 
 export const defineGen: DefineCommand = (program, lazy) => {
@@ -19,5 +22,8 @@ export const defineGen: DefineCommand = (program, lazy) => {
     .option('--filer <name>', 'topology: the filer whose topology to write (JSON, as `rackstrap plan --topology FILE` reads it)')
     .option('--json', 'with --out: print what was written as one JSON object')
     .option('--standalone', 'kea: a complete kea-dhcp4.json ({"Dhcp4": ...} listening on every interface, leases in memory) instead of the fragment to merge')
+    .option('--ha <peers>', "kea: Kea's own hot-standby pair (hooks libdhcp_ha.so and libdhcp_lease_cmds.so): primary=URL,standby=URL")
+    .option('--ha-self <name>', 'kea --ha: which of the two this file is for (primary or standby)', 'primary')
+    .option('--ha-timing <timing>', "kea --ha: default (Kea's own: heartbeat 10 s, partner-down after 60 s) or fast (1 s / 2 s)", 'default')
     .action(lazy(() => import('../run/gen.js')));
 };

@@ -6,6 +6,7 @@
 // unreadable key or a topology a server would not deliver intact writes nothing.
 import { statSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
+import { parseKeaHa, withKeaHa } from '../../generate/kea-ha.js';
 import { findFiler } from '../../options/rules/placement.js';
 import { topologyFor } from '../../options/resolve.js';
 import { buildGenModel, generateAll, generateTarget, isTarget, TARGETS, writeOutputs, type OutputFile } from '../../generate/index.js';
@@ -59,6 +60,10 @@ export async function run(io: Io, target: string, file: string, opts: GenOptions
   if (opts.standalone) {
     if (target !== 'kea') throw new UsageError('--standalone is for gen kea (the other targets are complete files already)');
     files[0] = { ...files[0]!, content: keaStandalone(files[0]!.content) };
+  }
+  if (opts.ha !== undefined) {
+    if (target !== 'kea') throw new UsageError('--ha is for gen kea');
+    files[0] = { ...files[0]!, content: withKeaHa(files[0]!.content, parseKeaHa(opts.ha, opts.haSelf, opts.haTiming)) };
   }
   const servesDhcp = target === 'all' || target === 'dhcpd' || target === 'kea' || target === 'dnsmasq';
   if (servesDhcp) for (const s of model.skipped) io.err(`warning: ${s.identifier} ${s.address}: ${s.reason}; not in the DHCPv4 configuration`);
