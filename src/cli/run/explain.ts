@@ -12,6 +12,7 @@ import { findFiler } from '../../options/rules/placement.js';
 import { filerStackView } from '../../options/rules/cluster-context.js';
 import { buildStackModel, isAliasVlan, type StackModel } from '../../options/rules/stack-model.js';
 import { loadOrReport } from './validate.js';
+import { topologyBudget, type FilerBudget } from '../../generate/budget.js';
 import type { Io } from '../main.js';
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -197,4 +198,15 @@ export function renderExplain(loaded: LoadedCluster, opts: { filer?: string } = 
 export async function run(io: Io, file: string, opts: ExplainOptions): Promise<void> {
   const loaded = await loadOrReport(file, io);
   io.out(renderExplain(loaded, opts));
+  io.out(renderBudget(topologyBudget(loaded), opts.filer));
+}
+
+/** The option 43 budget: each filer's topology against what each DHCP server delivers intact. */
+export function renderBudget(budgets: FilerBudget[], only?: string): string {
+  const shown = only === undefined ? budgets : budgets.filter((b) => b.filer.toLowerCase() === only.toLowerCase());
+  if (shown.length === 0) return '';
+  const targets = shown[0]!.fits.map((f) => f.target);
+  const rows = [['filer', 'topology', ...targets.map((t) => `${t} room`)]];
+  for (const b of shown) rows.push([b.filer, `${b.size} B`, ...b.fits.map((f) => `${f.limit} B${b.size > f.limit ? ' OVER' : ''}`)]);
+  return ['', 'Option 43 budget (topology bytes against the room each DHCP server has on the tightest bootstrap subnet):', ...columns(rows, '  ')].join('\n');
 }

@@ -6,6 +6,7 @@ import { ConfigError, formatProblem, type Problem } from '../../errors.js';
 import { loadClusterFile, loadClusterText, MAX_DESCRIPTION_BYTES, type LoadedCluster } from '../../options/load.js';
 import { reservationsOf } from '../../options/resolve.js';
 import type { ValidateOptions } from '../commands/validate.js';
+import { budgetProblems, topologyBudget } from '../../generate/budget.js';
 import { ExitCode, type Io } from '../main.js';
 import { readStdinLimited } from './stdin.js';
 
@@ -54,7 +55,15 @@ export async function run(io: Io, file: string, o: ValidateOptions = {}): Promis
   const exposed = loaded.keyFile === undefined ? undefined : keyFileModeWarning(loaded.keyFile);
   if (exposed !== undefined) io.err(exposed);
   const signed = key === undefined ? '' : `, signed with key ${keyId(key)}`;
-  const warn = loaded.warnings.length ? `, ${plural(loaded.warnings.length, 'warning')}` : '';
+  // The option 43 budget: a topology the DHCP servers cannot deliver whole.
+  const budget = budgetProblems(topologyBudget(loaded)).map((p) => ({ ...p, file }));
+  for (const p of budget) io.err(formatProblem(p));
+  if (budget.some((p) => p.severity === 'error')) {
+    io.err(`${file}: ${summary([...loaded.warnings, ...budget])}`);
+    throw new ExitCode(1);
+  }
+  const warnings = loaded.warnings.length + budget.length;
+  const warn = warnings ? `, ${plural(warnings, 'warning')}` : '';
   io.out(`${file}: ok (${plural(loaded.filers.size, 'filer')}, ${plural(vservers, 'virtual server')}, ${plural(ids, 'identifier')}${signed}${warn})`);
   if (o.strict && loaded.warnings.length > 0) {
     io.err(`${file}: --strict: ${plural(loaded.warnings.length, 'warning')} count as errors`);
