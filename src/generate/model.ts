@@ -194,7 +194,7 @@ export function buildGenModel(loaded: LoadedCluster, opts: ModelOptions = {}): G
   const addresses = allAddresses.filter((r) => r.family === 4);
   const skipped = allAddresses
     .filter((r) => r.family !== 4)
-    .map((r) => ({ identifier: r.identifier, address: r.address, reason: 'IPv6 address: DHCPv4 servers cannot hand it out' }));
+    .map((r) => ({ identifier: r.identifier, address: r.address, reason: 'IPv6: not served by DHCPv4 yet' }));
   return {
     source: basename(loaded.file),
     cluster: { name: d.cluster.name, id: d.cluster.id, vendorClass: d.cluster.vendorClass, generation: d.cluster.generation },

@@ -184,10 +184,11 @@ export function checkKernel(exp: ExpectedKernel, s: ObservedState): KernelCheck[
   const out: KernelCheck[] = [];
   const add = (subject: string, field: string, want: string, got: string | undefined) => out.push({ subject, field, want, got: got ?? 'none', ok: want === (got ?? 'none') });
   const links = new Map(s.links.map((l) => [l.ifname, l]));
-  const kindOf = (l: ObservedLink | undefined): string => (l === undefined ? 'missing' : l.kind === 'bond' ? (l.bond?.mode === 'active-backup' ? 'failover' : 'bond') : l.kind === 'vlan' ? 'vlan' : l.kind === 'macvlan' ? 'alias' : 'nic');
+  // A failover group is an active-backup bond on Linux: its kind is bond, its mode says the rest.
+  const kindOf = (l: ObservedLink | undefined): string => (l === undefined ? 'missing' : l.kind === 'bond' ? 'bond' : l.kind === 'vlan' ? 'vlan' : l.kind === 'macvlan' ? 'alias' : 'nic');
   for (const e of exp.links) {
     const l = links.get(e.ifname);
-    if (e.kind !== 'nic' || l === undefined) add(e.ifname, 'kind', e.kind === 'failover' && e.fields.mode === 'active-backup' ? 'failover' : e.kind, kindOf(l));
+    if (e.kind !== 'nic' || l === undefined) add(e.ifname, 'kind', e.kind === 'failover' ? 'bond' : e.kind, kindOf(l));
     if (l === undefined) continue;
     add(e.ifname, 'state', 'up', l.up ? 'up' : 'down');
     for (const [field, want] of Object.entries(e.fields)) {

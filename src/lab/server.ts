@@ -19,7 +19,7 @@ const isEvent = (event: string) => (line: string) => {
   }
 };
 
-export async function startServer(lab: LabPlan, configFile: string, leaseFile: string, timeoutMs = 20_000): Promise<ServerReady> {
+export async function startServer(lab: LabPlan, configFile: string, leaseFile: string, timeoutMs = 120_000): Promise<ServerReady> {
   const args = ['serve', configFile, ...lab.serverInterfaces.flatMap((i) => ['--interface', i.ifname]), '--lease-file', leaseFile];
   const child = spawnRackstrap('rackstrap serve', lab.serverNetns, args);
   try {

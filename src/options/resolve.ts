@@ -88,15 +88,21 @@ export function topologyFor(loaded: LoadedCluster, filerName: string): Topology 
   const vservers: TopologyVserver[] = [];
   for (const [name, v] of Object.entries(d.vservers)) {
     if (v.home === undefined || findFiler(loaded.filers, v.home)?.name !== f.name) continue;
-    const addresses = Object.entries(v.addresses).flatMap(([alias, inst]) => instancesOf(inst).map(([instance]) => ({ alias, instance })));
+    // Option 43 is DHCPv4's: only the instances DHCPv4 can serve are asked for. An IPv6 address
+    // is reported ("IPv6: not served by DHCPv4 yet"), never requested, so the agent does not wait
+    // for it.
+    const addresses = Object.entries(v.addresses).flatMap(([alias, inst]) =>
+      instancesOf(inst).filter(([, address]) => parseIp(address)?.family !== 6).map(([instance]) => ({ alias, instance })),
+    );
     // IPv4 only: the agent asks DHCPv4, and a v6 default route has nothing to reach it by yet.
     const gateway = v.gateway !== undefined && parseIp(v.gateway)?.family === 4 ? v.gateway : undefined;
-    vservers.push({ name, table: v.table, ...(gateway === undefined ? {} : { gateway }), addresses });
+    if (addresses.length > 0) vservers.push({ name, table: v.table, ...(gateway === undefined ? {} : { gateway }), addresses });
   }
   const mysql: TopologyMysql[] = [];
   for (const [role, m] of Object.entries(d.mysql)) {
     if (m.home === undefined || findFiler(loaded.filers, m.home)?.name !== f.name) continue;
-    mysql.push({ role, aliases: Object.keys(m.addresses) });
+    const aliases = Object.entries(m.addresses).filter(([, address]) => parseIp(address)?.family !== 6).map(([alias]) => alias);
+    if (aliases.length > 0) mysql.push({ role, aliases });
   }
   return { filer: f.name, generation: d.cluster.generation, stack: structuredClone(f.stack), vservers, mysql };
 }
@@ -106,6 +112,10 @@ export function subnetsOf(loaded: LoadedCluster): ResolvedSubnet[] {
   const scope = loaded.description.scope;
   return scope.subnets.map((s) => {
     const c = parseCidr(s.prefix)!;
+    // A subnet's DHCP options carry addresses of its own family only: a DNS or NTP server of the
+    // other family cannot go into a DHCPv4 option (nor a DHCPv6 one), so it is left out here, once,
+    // for every server and generator; ipv6AddressesOf() lists what was left out, for reports.
+    const same = (a: string) => parseIp(a)?.family === c.family;
     return {
       prefix: s.prefix,
       family: c.family,
@@ -113,14 +123,42 @@ export function subnetsOf(loaded: LoadedCluster): ResolvedSubnet[] {
       prefixLength: c.length,
       netmask: netmaskOf(c),
       routers: [...s.routers],
-      dns: [...(s.dns ?? scope.dns ?? [])],
-      ntp: [...(s.ntp ?? scope.ntp ?? [])],
+      dns: (s.dns ?? scope.dns ?? []).filter(same),
+      ntp: (s.ntp ?? scope.ntp ?? []).filter(same),
       domain: s.domain ?? scope.domain,
       leaseTime: s.leaseTime ?? scope.leaseTime,
       pool: s.pool ? { ...s.pool } : undefined,
       bootstrap: s.bootstrap ? { ...s.bootstrap } : undefined,
     };
   });
+}
+
+/**
+ * Every IPv6 address of the description (addresses of filers, virtual servers and MySQL roles,
+ * and DNS/NTP servers of the scope), each once with where it is written: DHCPv4 serves none of
+ * them. For the "IPv6: not served by DHCPv4 yet" reports of validate, explain, gen, serve and the
+ * agent.
+ */
+export function ipv6AddressesOf(loaded: LoadedCluster): Array<{ address: string; where: string }> {
+  const out: Array<{ address: string; where: string }> = [];
+  const seen = new Set<string>();
+  const add = (address: string, where: string) => {
+    if (parseIp(address)?.family !== 6 || seen.has(`${address} ${where}`)) return;
+    seen.add(`${address} ${where}`);
+    out.push({ address, where });
+  };
+  const scope = loaded.description.scope;
+  for (const a of [...(scope.dns ?? []), ...(scope.ntp ?? [])]) add(a, 'scope DNS/NTP server');
+  for (const s of scope.subnets) for (const a of [...(s.dns ?? []), ...(s.ntp ?? [])]) add(a, `subnet ${s.prefix} DNS/NTP server`);
+  for (const r of reservationsOf(loaded)) if (r.kind !== 'topology' && r.family === 6) add(r.address, r.identifier);
+  return out;
+}
+
+/** The one line every command prints for the IPv6 addresses of a description. */
+export function ipv6Notice(loaded: LoadedCluster): string | undefined {
+  const v6 = ipv6AddressesOf(loaded);
+  if (v6.length === 0) return undefined;
+  return `IPv6: not served by DHCPv4 yet: ${v6.map((x) => `${x.address} (${x.where})`).join(', ')}`;
 }
 
 /**

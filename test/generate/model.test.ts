@@ -166,10 +166,10 @@ t.test('an IPv6 address: listed in the worksheet, left out of the DHCPv4 files w
     d.filers.Filer2.addresses.san0 = '2001:db8::4';
   });
   const m = buildGenModel(loaded);
-  t.same(m.skipped, [{ identifier: '00:07:34:04:12:0E:san0:Filer2', address: '2001:db8::4', reason: 'IPv6 address: DHCPv4 servers cannot hand it out' }]);
+  t.same(m.skipped, [{ identifier: '00:07:34:04:12:0E:san0:Filer2', address: '2001:db8::4', reason: 'IPv6: not served by DHCPv4 yet' }]);
   for (const target of ['dhcpd', 'dnsmasq'] as const) {
     const out = text(m, target);
-    t.match(out, '# 00:07:34:04:12:0E:san0:Filer2 2001:db8::4: IPv6 address', target);
+    t.match(out, '# 00:07:34:04:12:0E:san0:Filer2 2001:db8::4: IPv6: not served by DHCPv4 yet', target);
     t.notMatch(out, /fixed-address 2001|,2001:db8::4$/m, target);
   }
   t.notMatch(text(m, 'kea'), '2001:db8::4');

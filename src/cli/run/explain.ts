@@ -6,7 +6,7 @@ import type { ExplainOptions } from '../commands/explain.js';
 import { UsageError } from '../../errors.js';
 import type { LoadedCluster } from '../../options/load.js';
 import type { ResolvedFiler } from '../../options/normalize.js';
-import { placementsOf, reservationsOf, subnetsOf, type Reservation } from '../../options/resolve.js';
+import { ipv6Notice, placementsOf, reservationsOf, subnetsOf, type Reservation } from '../../options/resolve.js';
 import { parseInterfaceName } from '../../options/names.js';
 import { findFiler } from '../../options/rules/placement.js';
 import { filerStackView } from '../../options/rules/cluster-context.js';
@@ -199,6 +199,8 @@ export async function run(io: Io, file: string, opts: ExplainOptions): Promise<v
   const loaded = await loadOrReport(file, io);
   io.out(renderExplain(loaded, opts));
   io.out(renderBudget(topologyBudget(loaded), opts.filer));
+  const v6 = ipv6Notice(loaded);
+  if (v6 !== undefined) io.out(`\n${v6}`);
 }
 
 /** The option 43 budget: each filer's topology against what each DHCP server delivers intact. */

@@ -4,7 +4,7 @@ import { keyId, readDescriptionKey } from '../../cluster-key/key-file.js';
 import { keyFileModeWarning } from '../../cluster-key/key-file-mode.js';
 import { ConfigError, formatProblem, type Problem } from '../../errors.js';
 import { loadClusterFile, loadClusterText, MAX_DESCRIPTION_BYTES, type LoadedCluster } from '../../options/load.js';
-import { reservationsOf } from '../../options/resolve.js';
+import { ipv6Notice, reservationsOf } from '../../options/resolve.js';
 import type { ValidateOptions } from '../commands/validate.js';
 import { budgetProblems, topologyBudget } from '../../generate/budget.js';
 import { ExitCode, type Io } from '../main.js';
@@ -62,6 +62,8 @@ export async function run(io: Io, file: string, o: ValidateOptions = {}): Promis
     io.err(`${file}: ${summary([...loaded.warnings, ...budget])}`);
     throw new ExitCode(1);
   }
+  const v6 = ipv6Notice(loaded);
+  if (v6 !== undefined) io.err(v6);
   const warnings = loaded.warnings.length + budget.length;
   const warn = warnings ? `, ${plural(warnings, 'warning')}` : '';
   io.out(`${file}: ok (${plural(loaded.filers.size, 'filer')}, ${plural(vservers, 'virtual server')}, ${plural(ids, 'identifier')}${signed}${warn})`);
