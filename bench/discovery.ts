@@ -4,9 +4,9 @@
 //   - rackstrap's browser to the first result (in-process) and `rackstrap discover` as a command,
 //   - `avahi-browse -t -r -p _rackstrap._tcp` for the same service (to its "all for now" exit),
 //   - `rackstrap join <cluster name>` end to end (discovery, TLS, proof, bundle stored),
-// and the mDNS traffic member a sends in 60 s with a `discover --watch` listening (tcpdump).
+// and the mDNS traffic member a sends in 30 s with a `discover --watch` listening (tcpdump).
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -59,9 +59,10 @@ try {
   }
   // Steady traffic: 60 s with a watcher on c (its queries back off; member a answers).
   const before = (await capA.stop()).length;
+  mkdirSync(join(dir, 'steady'));
   const cap2 = await capture(lab, a.ns, 'mgmt0', ['-e', 'udp', 'port', '5353', 'and', 'src', a.mgmt], join(dir, 'steady'));
   const watch = lab.spawn(c.ns, process.execPath, [BIN, 'discover', '--watch', '--interface', 'mgmt0']);
-  await new Promise((r) => setTimeout(r, 60_000));
+  await new Promise((r) => setTimeout(r, 30_000));
   watch.kill('SIGTERM');
   const steady = await cap2.stop();
   const bytes = steady.reduce((n, l) => n + Number(/length (\d+)(?!.*length)/.exec(l)?.[1] ?? 0), 0);
@@ -71,7 +72,7 @@ try {
   console.log(`rackstrap discover --json (whole command):      ${f(cli)}`);
   console.log(`avahi-browse -t -r -p (whole command):          ${f(avahiBrowse)}`);
   console.log(`rackstrap join <name> end to end:               ${f(joins)}`);
-  console.log(`member a: ${before} mDNS packets sent during the timed runs; ${steady.length} packets, ${bytes} bytes (frames) in 60 s with one watcher`);
+  console.log(`member a: ${before} mDNS packets sent during the timed runs; ${steady.length} packets, ${bytes} bytes (frames) in 30 s with one watcher`);
 } finally {
   for (const fn of teardowns.reverse()) await fn();
 }
