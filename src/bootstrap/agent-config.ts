@@ -228,11 +228,14 @@ async function mergeSources(
   }
   merged.disable = [...disable];
   if (merged.controlSocket === undefined && typeof merged.cacheDir === 'string') merged.controlSocket = defaultControlSocket(merged.cacheDir);
-  const clusterIdRefused = problems.some((p) => p.field === 'clusterId' || p.field === ENV_NAMES.clusterId || p.field === FLAG_NAMES.clusterId);
+  const clusterIdRefused =
+    fromFile.unusable === true ||
+    (fromFile.present?.includes('clusterId') ?? false) ||
+    problems.some((p) => p.field === 'clusterId' || p.field === ENV_NAMES.clusterId || p.field === FLAG_NAMES.clusterId);
   if (requireClusterId && merged.clusterId === undefined && !clusterIdRefused) {
     problems.push({
       field: 'clusterId',
-      rule: `required: the cluster ID (MAC form, seed 003 §5.2.4); set clusterId in ${fileName}, ${ENV_NAMES.clusterId} or ${FLAG_NAMES.clusterId}`,
+      rule: `required: the cluster ID (MAC form, as cluster.id in the cluster description); set clusterId in ${fileName}, ${ENV_NAMES.clusterId} or ${FLAG_NAMES.clusterId}`,
       severity: 'error',
     });
   }
@@ -309,7 +312,7 @@ async function readConfigFile(
   file: string,
   required: boolean,
   problems: Problem[],
-): Promise<{ read: boolean; values: Partial<Record<AgentConfigKey, unknown>> }> {
+): Promise<{ read: boolean; values: Partial<Record<AgentConfigKey, unknown>>; unusable?: boolean; present?: string[] }> {
   let text: string;
   try {
     text = (await readLimited(file, { maxBytes: MAX_AGENT_CONFIG_BYTES, what: 'the agent configuration' })).toString('utf8');
@@ -324,12 +327,12 @@ async function readConfigFile(
   const limit = bounded.ok ? checkAliases(bounded.doc) : bounded.problem;
   if (!bounded.ok || limit) {
     problems.push({ ...at(limit!.offset), field: '(yaml)', rule: limit!.rule, severity: 'error' });
-    return { read: true, values: {} };
+    return { read: true, values: {}, unusable: true };
   }
   const doc = bounded.doc;
   if (doc.errors.length > 0) {
     for (const e of doc.errors) problems.push({ ...at(e.pos[0]), field: '(yaml)', rule: e.message.split('\n')[0]!, severity: 'error' });
-    return { read: true, values: {} };
+    return { read: true, values: {}, unusable: true };
   }
   if (doc.contents === null) return { read: true, values: {} };
   if (!isMap(doc.contents)) {
@@ -352,7 +355,8 @@ async function readConfigFile(
       }
     }
     problems.sort((a, b) => (a.file === file && b.file === file ? (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0) : 0));
-    return { read: true, values: {} };
+    // The file is refused whole; the keys it does set are not "missing" (only its problems are reported).
+    return { read: true, values: {}, present: Object.keys(doc.toJS() as object) };
   }
   const values: Partial<Record<AgentConfigKey, unknown>> = { ...r.data };
   // Paths in the file are relative to the file, as in cluster.yaml's keyFile.

@@ -141,6 +141,18 @@ t.test("the README's Kea check works as printed: gen kea --standalone, then kea-
   t.equal((await cli(['gen', 'dhcpd', EXAMPLE, '--standalone'])).code, 2, '--standalone is for kea only');
 });
 
+t.test('agent.yaml: an unknown key is reported alone (clusterId, which it sets, is not called missing)', async (t) => {
+  const dir = t.testdir({ 'agent.yaml': 'clusterId: "02:00:00:00:AA:00"\nbogus: 1\n', 'broken.yaml': 'clusterId: [\n' });
+  const r = await cli(['plan', '--config', join(dir, 'agent.yaml')]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, `${join(dir, 'agent.yaml')}:2:1 bogus: unknown setting "bogus"`);
+  t.notMatch(r.stderr, /clusterId: required/);
+  const broken = await cli(['plan', '--config', join(dir, 'broken.yaml')]);
+  t.equal(broken.code, 1);
+  t.match(broken.stderr, /\(yaml\)/);
+  t.notMatch(broken.stderr, /clusterId: required/, 'a file that does not parse says only that');
+});
+
 t.test('--version and the exit codes in the manual', async (t) => {
   const v = await cli(['--version']);
   t.equal(v.code, 0);

@@ -6,6 +6,7 @@
 import { loadAgentLocations } from '../../bootstrap/agent-config.js';
 import { isProcessAlive, readStatus, StatusError } from '../../bootstrap/status.js';
 import { renderStatus } from '../../bootstrap/status-render.js';
+import { LimitedReadError } from '../../input/read-limited.js';
 import { controlRequest, NoAgentError } from '../../control/client.js';
 import { renderInfo } from '../../control/render.js';
 import type { ReplyOf } from '../../control/protocol.js';
@@ -26,7 +27,7 @@ export async function run(io: Io, o: StatusOptions): Promise<void> {
     status = await readStatus(where.cacheDir);
   } catch (e) {
     // No status file: no agent has run here, so none runs (exit 3, as `systemctl status` says).
-    if (info === undefined && e instanceof StatusError && (e.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    if (info === undefined && e instanceof StatusError && e.cause instanceof LimitedReadError && e.cause.kind === 'missing') {
       io.err(e.message);
       throw new ExitCode(EXIT_NOT_RUNNING);
     }
