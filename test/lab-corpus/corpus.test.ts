@@ -7,30 +7,13 @@
 // (test/e2e/demo.test.ts), on every CI run as well.
 import t, { type Test } from 'tap';
 import { availableParallelism, loadavg } from 'node:os';
-import { checkKernel, expectedKernel, firstRouterOf, type KernelCheck } from '../../src/lab/check.js';
+import { checkKernel, expectedKernel } from '../../src/lab/check.js';
 import { labUnavailable, runLab, type LabRun } from '../../src/lab/host.js';
 import { parseObservation, type RawObservation } from '../../src/net/observe.js';
 import { loadClusterFile, type LoadedCluster } from '../../src/options/load.js';
 import { corpusFiles } from '../lab/helpers/corpus.js';
 
-/**
- * Whether the topology carries each virtual server's gateway (a wire-format change). Until it
- * does, the agent takes the first router of its leases, and a server whose gateway is another
- * router gets the wrong default route: the lab reports that difference, and this test counts it
- * as a known failure (todo) rather than a pass.
- */
-const GATEWAY_IN_TOPOLOGY = false;
-
 const PARALLEL = Math.max(1, Math.min(2, availableParallelism()));
-
-/** A check that fails today for a reason outside the lab: why, or undefined. */
-function knownGap(loaded: LoadedCluster, filer: string, c: KernelCheck): string | undefined {
-  if (GATEWAY_IN_TOPOLOGY || c.field !== 'via' || !/^table \d+ default$/.test(c.subject)) return undefined;
-  const table = Number(c.subject.split(' ')[1]);
-  const v = Object.values(loaded.description.vservers).find((x) => x.home === filer && x.table === table && x.gateway === c.want);
-  if (v === undefined || firstRouterOf(loaded, c.want) === c.want) return undefined;
-  return "the topology does not carry the virtual server's gateway yet: the agent uses its lease's first router";
-}
 
 async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -76,11 +59,8 @@ async function checkRun(t: Test, loaded: LoadedCluster, run: LabRun): Promise<vo
     const checks = checkKernel(expectedKernel(loaded, f.name), parseObservation(JSON.parse(raw) as RawObservation));
     t.ok(checks.length > 0, `${f.name}: ${checks.length} fields compared`);
     for (const c of checks) {
-      const gap = knownGap(loaded, f.name, c);
-      const text = `${f.name} ${c.subject} ${c.field}: ${c.want}${c.ok ? '' : ` (kernel: ${c.got})`}`;
-      if (gap !== undefined) t.ok(c.ok, text, { todo: gap });
-      else if (!c.ok) t.fail(text);
+      if (!c.ok) t.fail(`${f.name} ${c.subject} ${c.field}: ${c.want} (kernel: ${c.got})`);
     }
-    t.ok(checks.filter((c) => knownGap(loaded, f.name, c) === undefined).every((c) => c.ok), `${f.name}: every other field matches the description`);
+    t.ok(checks.every((c) => c.ok), `${f.name}: every field matches the description`);
   }
 }
