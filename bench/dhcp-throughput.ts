@@ -1,4 +1,4 @@
-// Side-by-side DHCPv4 benchmark (issue 3, "Performance and reliability"): rackstrap serve against
+// Side-by-side DHCPv4 benchmark (performance and reliability): rackstrap serve against
 // Kea, ISC dhcpd and dnsmasq, one after another in the same namespaces in one run. For each server:
 // max DORA/s under a saturating offered load, drops, average and p99 latency (DO and RA), drops
 // at a fixed fraction of the best peer's rate, RSS idle and after the run, time to ready.

@@ -1,4 +1,4 @@
-// Scale of `rackstrap gen` (issue 4): a cluster of 64 filers with 252 virtual servers each, two
+// Scale of `rackstrap gen`: a cluster of 64 filers with 252 virtual servers each, two
 // data addresses per server (~32,000 identifiers). Measures validating the description, building
 // the model, and generating every output (the figure with a 2 s goal), then checks that dhcpd and
 // dnsmasq accept the generated files. A measurement, not a test: prints its figures.

@@ -1,4 +1,4 @@
-// Start-up time and memory with many reservations (issue 3: "RSS with 30,000 reservations (goal
+// Start-up time and memory with many reservations (goals: "RSS with 30,000 reservations (goal
 // under 150 MB) and start-up time with them (goal under 1 s)"), for rackstrap serve and, with the
 // same reservations by client identifier, Kea, ISC dhcpd and dnsmasq.
 //

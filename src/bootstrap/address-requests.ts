@@ -1,4 +1,4 @@
-// Which addresses a filer asks DHCP for once its stack is built (issue 5 step 6, seed 003
+// Which addresses a filer asks DHCP for once its stack is built (step 6 of the bootstrap, seed 003
 // §5.2.6.3 and §5.11), each on the alias interface it goes on:
 //   mgmt#/san# (and VLANs of them)  <cluster-id>:<alias>:<filer>            filer-private
 //   data# of each home server       <cluster-id>:<alias>:<vserver>:<n>      fails over with the server

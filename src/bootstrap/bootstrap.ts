@@ -1,4 +1,4 @@
-// The bootstrap agent (issue 5; seed 003 §5.2.6, seed 000): what a freshly racked filer runs to come
+// The bootstrap agent (seed 003 §5.2.6, seed 000): what a freshly racked filer runs to come
 // up with its interface stack and addresses with no one logged in.
 //
 //   1. read the cache                          5. apply it

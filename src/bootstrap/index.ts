@@ -1,4 +1,4 @@
-// Public face of the bootstrap agent (issue 5): what the CLI, the demo and the bench call.
+// Public face of the bootstrap agent: what the CLI, the demo and the bench call.
 export { Agent, AgentStoppedError, NoConfigurationError, type AgentDeps, type UpResult } from './bootstrap.js';
 export { bringDown, AgentRunningError, RELEASE_WAIT_MAX_MS, type DownDeps, type DownResult } from './down.js';
 export { previewPlan, parseTopologyText, PlanSourceError, type PlanSource, type Preview } from './plan-preview.js';

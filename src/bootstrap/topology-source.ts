@@ -1,4 +1,4 @@
-// Steps 2 and 3 of the bootstrap (issue 5; seed 003 §5.2.4, §5.2.6.2): ask for this filer's
+// Steps 2 and 3 of the bootstrap (seed 003 §5.2.4, §5.2.6.2): ask for this filer's
 // topology on several interfaces at once, and take the first answer that decodes, is signed when
 // the filer holds the cluster key, is addressed to this filer, and passes the stack rules. Every
 // other answer is refused with its reason logged, and the configuration in place is kept.

@@ -1,4 +1,4 @@
-// The append-only lease log on disk. Durability rule (issue 3): a record is on disk (written with
+// The append-only lease log on disk. Durability rule: a record is on disk (written with
 // O_DSYNC, i.e. synced) before the reply that depends on it leaves, so an acknowledged address survives
 // kill -9 and power loss. Group commit keeps throughput: records that arrive while a write+sync
 // runs are written together by the next one, so a burst of ACKs costs one sync, not one each.

@@ -3,7 +3,7 @@
 // the lease changes and one log record out. No sockets, files or clocks (house style), so every
 // message type and edge is tested with a fake clock.
 //
-// Who is answered (issue 3): a client identifier (option 61, text with or without a 0 type byte)
+// Who is answered: a client identifier (option 61, text with or without a 0 type byte)
 // of the cluster gets its reserved address; a filer's topology request (`<cluster-id>:<base MAC>`
 // with the cluster's vendor class in option 60) gets an address from the subnet's bootstrap range
 // and the topology in option 43; any other client only where the subnet has a pool. Everything

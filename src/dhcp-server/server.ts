@@ -324,7 +324,7 @@ export class DhcpServer {
     const reply = decision.reply;
     if (!reply) this.stats.ignored++;
     this.#inflight++;
-    // fsync before the ACK (issue 3): a reply that depends on a lease leaves once it is on disk.
+    // fsync before the ACK: a reply that depends on a lease leaves once it is on disk.
     const durable = this.#commit(decision.ops, now, (err) => {
       if (err) {
         this.#logFailure(err, reply);

@@ -1,4 +1,4 @@
-// One UDP socket per network interface, for the DHCP server and client (issue 3, "Interface
+// One UDP socket per network interface, for the DHCP server and client ("Interface
 // binding"). The native addon creates the fd bound to the interface (SO_BINDTODEVICE), so the
 // socket sends from that interface even when it has no address and receives only what came in
 // on it: the ingress interface of every datagram is the socket's own. Node's dgram does the I/O.

@@ -1,4 +1,4 @@
-// `rackstrap agent` end to end in network namespaces (issue 5's proof, flat cluster: the host kernel
+// `rackstrap agent` end to end in network namespaces (flat cluster: the host kernel
 // has no bonds or VLANs, so aliases sit on the NICs as macvlans). The embedded server in one
 // namespace, Filer1 (2 NICs) and Filer2 (3 NICs) in others, all on one bridge:
 //   1. `agent --once` on both at once: every alias addressed from DHCP, per-server tables, rules

@@ -1,4 +1,4 @@
-// The README's main job, end to end, and issue 5's UML proof for the agent: `npm run demo`'s
+// The README's main job, end to end, and the agent's UML proof: `npm run demo`'s
 // flow (src/demo) in a user-mode Linux guest with the example cluster unchanged. Everything is
 // checked here on the host from what the guest's own kernel reported (`ip -j -d` output written to
 // the shared folder), not from what the demo printed:

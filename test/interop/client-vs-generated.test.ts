@@ -1,4 +1,4 @@
-// Interop (issue 5): the agent's own DHCP client against ISC dhcpd, Kea and dnsmasq, each running
+// Interop: the agent's own DHCP client against ISC dhcpd, Kea and dnsmasq, each running
 // exactly what `rackstrap gen` writes for the example cluster. The topology request is answered
 // in an OFFER (never requested) whose option 43 must decode into the filer's topology, and every
 // identifier must get its reserved address. The generator's own tests prove the same with

@@ -1,4 +1,4 @@
-// The proof each real-server test runs (issue 4): the generated configuration passes the server's
+// The proof each real-server test runs: the generated configuration passes the server's
 // own check, the server starts with it, every identifier of the example cluster gets its address
 // from a real dhclient, each topology key gets objects that decode back into exactly that filer's
 // topology; the same for a signed topology at the server's size limit; one byte over is refused.
