@@ -316,21 +316,96 @@ async function writeAtomically(file: string, text: string): Promise<number> {
 
 // ---- one server per lease log ----
 
+/** Who holds a lock: a pid alone does not say, since pids are reused (after a reboot, or a wrap). */
+interface LockHolder {
+  pid: number;
+  /** Start time of the process, clock ticks since boot (/proc/PID/stat, field 22). */
+  start?: string;
+  /** The boot the process ran in (/proc/sys/kernel/random/boot_id). */
+  boot?: string;
+}
+
+/** This boot's id; undefined where /proc does not have it. */
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Field 22 (starttime) and field 3 (state) of /proc/PID/stat; undefined when the process is gone. */
+function processStat(pid: number): { start: string; state: string } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The name (field 2) is in parentheses and may hold spaces or ')': count from the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3; field 22 is rest[19].
+  const start = rest[19];
+  const state = rest[0];
+  if (start === undefined || state === undefined) return undefined;
+  return { start, state };
+}
+
+/** The lock's text: `pid starttime bootid`. */
+function lockText(): string {
+  const me = processStat(process.pid);
+  return `${process.pid} ${me?.start ?? '-'} ${bootId() ?? '-'}\n`;
+}
+
+/** Reads a lock file's holder; an older lock holds only the pid. Undefined when unreadable or not a lock. */
+function parseLock(text: string): LockHolder | undefined {
+  const [pidText, start, boot] = text.trim().split(/\s+/);
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const holder: LockHolder = { pid };
+  if (start !== undefined && start !== '-') holder.start = start;
+  if (boot !== undefined && boot !== '-') holder.boot = boot;
+  return holder;
+}
+
 /**
- * Takes `<file>.lock` for this process (O_EXCL, our pid inside). A lock left by a process that no
- * longer runs (kill -9) is taken over. Throws RS_LEASE_LOCKED when a live process holds it: two
- * servers writing one log would each forget the other's leases.
+ * Whether the process named by a lock still runs: the same pid, the same boot, the same start
+ * time. A lock written before a reboot, or whose pid now belongs to another process, is stale.
+ * An older lock (pid only) counts as held only while its pid runs a rackstrap server.
+ */
+export function lockHeld(holder: LockHolder): boolean {
+  const stat = processStat(holder.pid);
+  // A zombie (dead, not yet reaped) holds no lock.
+  if (stat === undefined || stat.state === 'Z') return false;
+  if (holder.boot !== undefined) {
+    const boot = bootId();
+    if (boot !== undefined && boot !== holder.boot) return false;
+  }
+  if (holder.start !== undefined) return stat.start === holder.start;
+  try {
+    return /rackstrap/.test(readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Takes `<file>.lock` for this process (O_EXCL; inside: pid, its start time and the boot id). A
+ * lock whose process no longer runs (kill -9, a reboot, a pid since reused by another program) is
+ * taken over. Throws RS_LEASE_LOCKED when a live server holds it: two servers writing one log
+ * would each forget the other's leases.
  */
 export function lockLeaseLog(file: string): () => void {
   const lock = `${file}.lock`;
+  const mine = lockText();
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lock, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, mine);
       closeSync(fd);
       return () => {
         try {
-          if (readFileSync(lock, 'utf8').trim() === String(process.pid)) unlinkSync(lock);
+          if (readFileSync(lock, 'utf8') === mine) unlinkSync(lock);
         } catch {
           // already gone
         }
@@ -339,14 +414,14 @@ export function lockLeaseLog(file: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new LeaseLogError(`cannot create lock ${lock}: ${(err as Error).message}`, { cause: err });
       }
-      let holder = NaN;
+      let holder: LockHolder | undefined;
       try {
-        holder = Number(readFileSync(lock, 'utf8').trim());
+        holder = parseLock(readFileSync(lock, 'utf8'));
       } catch {
         // vanished meanwhile: retry
       }
-      if (Number.isInteger(holder) && holder > 0 && (holder === process.pid || processRuns(holder))) {
-        throw new RackstrapError('RS_LEASE_LOCKED', `lease log ${file} is in use by process ${holder} (another rackstrap serve?); each server needs its own --lease-file`);
+      if (holder !== undefined && lockHeld(holder)) {
+        throw new RackstrapError('RS_LEASE_LOCKED', `lease log ${file} is in use by process ${holder.pid} (a rackstrap serve still running); each server needs its own --lease-file (lock ${lock})`);
       }
       try {
         unlinkSync(lock);
@@ -356,19 +431,4 @@ export function lockLeaseLog(file: string): () => void {
     }
   }
   throw new RackstrapError('RS_LEASE_LOCKED', `cannot take the lock ${lock}: another process keeps recreating it`);
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    // A zombie (dead, not yet reaped) holds no lock.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
 }

@@ -2,7 +2,7 @@
 // commit, compaction, the one-server lock, and a disk that refuses writes. Real files in a tap
 // test folder.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
@@ -147,8 +147,66 @@ t.test('one server per lease log: a live holder refuses a second, a dead one is 
   const dead = execFileSync('sh', ['-c', 'echo $$']).toString().trim();
   writeFileSync(`${file}.lock`, `${dead}\n`);
   const again = await LeaseStore.open(file, { clock: () => NOW });
-  t.equal(readFileSync(`${file}.lock`, 'utf8').trim(), String(process.pid), 'stale lock taken over');
+  t.equal(readFileSync(`${file}.lock`, 'utf8').split(' ')[0], String(process.pid), 'stale lock taken over');
   await again.store.close();
+});
+
+/** Field 22 of /proc/PID/stat, read here independently of the code under test. */
+const startTime = (pid: number): string => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+};
+const thisBoot = (): string => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+
+t.test('a lock whose pid now belongs to another live process is stale; a live server still blocks', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'leases.log');
+  // An unrelated live process (what a reused pid looks like after a reboot).
+  const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.teardown(() => {
+    other.kill('SIGKILL');
+  });
+  const pid = other.pid!;
+  const cases: Array<[string, string]> = [
+    ['a lock of an older version (pid only) naming a live program that is no rackstrap server', `${pid}\n`],
+    ['the pid runs, but started at another time than the lock says', `${pid} ${Number(startTime(pid)) + 1} ${thisBoot()}\n`],
+    ['the pid and start time match, but the lock was written in another boot', `${pid} ${startTime(pid)} 00000000-0000-4000-8000-000000000000\n`],
+    ['this very pid, written in another boot (a server restarted after a reboot gets its old pid)', `${process.pid} ${startTime(process.pid)} 00000000-0000-4000-8000-000000000000\n`],
+  ];
+  for (const [what, text] of cases) {
+    writeFileSync(`${file}.lock`, text);
+    const opened = await LeaseStore.open(file, { clock: () => NOW }).then((o) => o, (e: unknown) => e);
+    if (!t.notOk(opened instanceof Error, `${what}: start-up not blocked`)) {
+      t.comment(String(opened));
+      continue;
+    }
+    const lock = readFileSync(`${file}.lock`, 'utf8');
+    t.equal(lock, `${process.pid} ${startTime(process.pid)} ${thisBoot()}\n`, `${what}: the lock now names this process, its start time and this boot`);
+    await (opened as { store: LeaseStore }).store.close();
+    t.notOk(existsSync(`${file}.lock`), 'released at close');
+  }
+
+  // A live server in another process: its lock blocks, and the message names its pid.
+  const holderScript = `
+    const { LeaseStore } = await import(${JSON.stringify(new URL('../../src/dhcp-server/leases.js', import.meta.url).href)});
+    const { store } = await LeaseStore.open(${JSON.stringify(file)});
+    process.stdout.write('locked\\n');
+    process.stdin.on('data', async () => { await store.close(); process.exit(0); });
+  `;
+  const holder = spawn(process.execPath, ['--input-type=module', '-e', holderScript], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(() => {
+    holder.kill('SIGKILL');
+  });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout.once('data', () => resolve());
+    holder.once('exit', (code) => reject(new Error(`the lock holder exited (${code})`)));
+  });
+  await t.rejects(LeaseStore.open(file, { clock: () => NOW }), { code: 'RS_LEASE_LOCKED', message: new RegExp(`in use by process ${holder.pid}\\b.*rackstrap serve`) }, 'a live server blocks, naming its pid');
+  holder.stdin.write('\n');
+  await new Promise((resolve) => holder.once('exit', resolve));
+  t.notOk(existsSync(`${file}.lock`), 'the holder removed its lock when it stopped');
+  const after = await LeaseStore.open(file, { clock: () => NOW });
+  await after.store.close();
 });
 
 t.test('a disk that refuses the write: the commit fails (no ACK), and the log recovers', async (t) => {
