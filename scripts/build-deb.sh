@@ -62,7 +62,7 @@ node dist/src/packaging/write-manual.js "$root" >/dev/null
 gzip -9n "$root"/usr/share/man/man1/*.1
 doc=$root/usr/share/doc/rackstrap
 install -D -m 0644 README.md "$doc/README.md"
-for f in docs/*.md; do install -D -m 0644 "$f" "$doc/$f"; done
+for f in docs/*.md; do [ "$f" = docs/requirements.md ] && continue; install -D -m 0644 "$f" "$doc/$f"; done
 install -m 0644 examples/cluster.yaml "$doc/examples/cluster.yaml" 2>/dev/null || install -D -m 0644 examples/cluster.yaml "$doc/examples/cluster.yaml"
 cat > "$doc/copyright" <<TXT
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/

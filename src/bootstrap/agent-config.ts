@@ -25,12 +25,12 @@ const isEthName = (s: string) => {
   return r.ok && r.value.kind === 'ethernet';
 };
 
-/** Topology NIC name -> kernel name; keys any case, stored lower-case (seed 003 §5.2.2). */
+/** Topology NIC name -> kernel name; keys any case, stored lower-case. */
 const NicMap = z
   .record(z.string(), KernelIfName)
   .superRefine((map, ctx) => {
     for (const k of Object.keys(map)) {
-      if (!isEthName(k)) ctx.addIssue({ code: 'custom', path: [k], message: `NIC map keys are the topology names eth0, eth1, ... (seed 003 §5.2.2)` });
+      if (!isEthName(k)) ctx.addIssue({ code: 'custom', path: [k], message: `NIC map keys are the topology names eth0, eth1, ...` });
     }
   })
   .transform((map) => Object.fromEntries(Object.entries(map).map(([k, v]) => [k.toLowerCase(), v])));
@@ -41,11 +41,11 @@ const FeatureName = z.string().refine((f): f is Feature => (FEATURE_NAMES as str
 
 /** Every setting, as the file, the environment and the flags may give it. */
 export const AgentConfigFields = {
-  /** Cluster ID (seed 003 §5.2.4): seeds every DHCP identifier. */
+  /** Cluster ID: seeds every DHCP identifier. */
   clusterId: Mac,
   /** Option 60 (RFC 2132 §9.13): selects the cluster's option 43 space on the server. */
   vendorClass: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'printable ASCII without spaces, 1-64 chars'),
-  /** The filer's label MAC: with the cluster ID it keys the topology request (§5.2.6.2). */
+  /** The filer's label MAC: with the cluster ID it keys the topology request. */
   baseMac: Mac,
   /** This filer's name: a topology for any other filer is refused (a replayed, signed one too). */
   filer: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'a letter, then letters, digits, - or _'),

@@ -361,7 +361,7 @@ function encodeFor(x: Exchange, reply: DhcpMessage): { bytes: Buffer } | { tooBi
     const what = o43 !== undefined && x.client.kind === 'topology'
       ? `the topology of ${x.client.topology.filer} (${o43.length} bytes of option 43) needs a ${need}-byte reply`
       : `the reply needs ${need} bytes`;
-    const limit = mms === undefined ? 'the client sent no option 57, so 576 bytes is all it accepts (RFC 2131 §2): configure it to send option 57 (e.g. 1500)' : `the client accepts ${maxSize} bytes (option 57 = ${mms}, MTU ${x.ingress.mtu})`;
+    const limit = mms === undefined ? 'the client sent no option 57, so 576 bytes is all it accepts (RFC 2131): configure it to send option 57 (e.g. 1500)' : `the client accepts ${maxSize} bytes (option 57 = ${mms}, MTU ${x.ingress.mtu})`;
     return { tooBig: `${what}; ${limit}` };
   }
 }
@@ -601,7 +601,7 @@ function onRelease(x: Exchange): Decision {
  * class E) would make the reply a broadcast to a whole subnet: such requests are dropped.
  */
 function badRelay(x: Exchange): string | undefined {
-  if (x.req.hops > MAX_HOPS) return `hops ${x.req.hops} > ${MAX_HOPS} (RFC 1542 §4.1.1)`;
+  if (x.req.hops > MAX_HOPS) return `hops ${x.req.hops} > ${MAX_HOPS} (RFC 1542)`;
   if (!x.relayed) return undefined;
   const g = tryNumber(x.req.giaddr);
   if (g === undefined) return `giaddr ${x.req.giaddr} is not an address`;

@@ -44,7 +44,7 @@ function subnetBlock(model: GenModel, s: ResolvedSubnet): string[] {
   out.push(`  default-lease-time ${s.leaseTime};`, `  max-lease-time ${s.leaseTime};`);
   if (s.bootstrap) {
     out.push(
-      `  # Topology requests of cluster ${model.cluster.name}: offered from here, never committed (seed 003 §5.2.6.2).`,
+      `  # Topology requests of cluster ${model.cluster.name}: offered from here, never committed.`,
       '  pool {',
       `    range ${s.bootstrap.start} ${s.bootstrap.end};`,
       `    allow members of ${dhcpdString('class', dhcpdClassName(model))};`,
@@ -94,7 +94,7 @@ export function renderDhcpd(model: GenModel): string {
     out.push('}');
   }
 
-  out.push('', '# ---- 5. addresses: one host per identifier (§5.2.6.3, §5.11); the address may be edited here ----');
+  out.push('', '# ---- 5. addresses: one host per identifier; the address may be edited here ----');
   for (const g of groupByOwner(model.addresses)) {
     out.push(`# ${describeOwner(model, g.kind, g.owner)}`);
     const rows = g.entries.map((r) => [`host ${names.take(addressHostName(cluster, r))}`, `{ option dhcp-client-identifier ${dhcpdString('identifier', r.identifier)};`, r] as const);

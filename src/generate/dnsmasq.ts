@@ -27,7 +27,7 @@ function subnetLines(model: GenModel, s: ResolvedSubnet): string[] {
   // `static`: only hosts with a dhcp-host line get an address from this range.
   out.push(`dhcp-range=set:${tag},${s.network},static,${s.netmask},${s.leaseTime}`);
   if (s.bootstrap) {
-    out.push(`# topology requests of cluster ${model.cluster.name}: offered from here, never committed (seed 003 §5.2.6.2)`);
+    out.push(`# topology requests of cluster ${model.cluster.name}: offered from here, never committed`);
     out.push(`dhcp-range=tag:${dnsmasqVendorTag(model)},set:${tag},${s.bootstrap.start},${s.bootstrap.end},${s.netmask},${s.leaseTime}`);
   }
   if (s.routers.length) out.push(`dhcp-option=tag:${tag},option:router,${s.routers.join(',')}`);
@@ -64,7 +64,7 @@ export function renderDnsmasq(model: GenModel): string {
     for (const o of f.objects) out.push(`dhcp-option=tag:${tag},vendor:${vendor},${o.code},${dnsmasqString(`${f.filer} sub-option ${o.code}`, o.text)}`);
   }
 
-  out.push('', '# ---- 4. addresses: one dhcp-host per identifier (§5.2.6.3, §5.11); the address may be edited here ----');
+  out.push('', '# ---- 4. addresses: one dhcp-host per identifier; the address may be edited here ----');
   for (const g of groupByOwner(model.addresses)) {
     out.push(`# ${describeOwner(model, g.kind, g.owner)}`);
     for (const r of g.entries) out.push(`dhcp-host=id:${dnsmasqString('identifier', r.identifier)},${r.address}`);

@@ -1,5 +1,5 @@
 // Everything the targets render, computed once from a loaded cluster: each filer's topology as
-// option 43 sub-options (seed 003 §5.2.6.2), every address reservation (§5.2.6.3, §5.11) in a
+// option 43 sub-options, every address reservation in a
 // stable order, and the subnets. Pure: the caller reads the key file. Same input, same model.
 import { basename } from 'node:path';
 import type { LoadedCluster } from '../options/load.js';

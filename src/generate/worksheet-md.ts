@@ -78,7 +78,7 @@ export function renderWorksheetMarkdown(w: Worksheet): string {
     '',
     `1. Load the DHCP configuration from \`rackstrap gen dhcpd|kea|dnsmasq ${w.source}\`: it reserves every identifier below.`,
     '2. Cable each NIC, write its switch port in the table, and set the port as listed: LACP groups must be',
-    '   configured on the switch first (seed 003 §5.2.5); trunk the tagged VLANs; allow the MTU (plus 4 bytes per tag).',
+    '   configured on the switch first; trunk the tagged VLANs; allow the MTU (plus 4 bytes per tag).',
     '3. At first power-on every NIC asks DHCP for the filer\'s topology **untagged**, before any bond or VLAN exists.',
     '   Give each port an untagged (native) VLAN that reaches the DHCP server on a subnet with a bootstrap range,',
     '   and let LACP member ports pass traffic before LACP is up (LACP fallback / individual mode on the switch).',

@@ -46,7 +46,7 @@ export const VserverInput = z.strictObject({
 export const DesiredInput = z.strictObject({
   topology: Topology,
   /**
-   * Cluster ID (seed 003 §5.2.4); salts the alias MACs so that two clusters that both name a filer
+   * Cluster ID; salts the alias MACs so that two clusters that both name a filer
    * "Filer1" do not collide on a shared segment. Pass the same value on every run (the bootstrap
    * and the cache path both have it), or the MACs change.
    */
@@ -324,9 +324,9 @@ export function buildDesiredState(raw: DesiredInput): DesiredState {
     const name = normalizeName(alias);
     const link = linkNames.get(name);
     if (link === undefined) problem(field, `${name} is not an interface of this filer's stack`);
-    else if (!isAddressable(name)) problem(field, `${name} cannot carry addresses: only aliases (mgmt#, data#, san#) do (seed 003 §5.2.3)`);
+    else if (!isAddressable(name)) problem(field, `${name} cannot carry addresses: only aliases (mgmt#, data#, san#) do`);
     const prev = seen.get(hp.address);
-    if (prev !== undefined) problem(field, `${hp.address} is already given to ${prev}; no two aliases may share an address (seed 003 §5.2.3)`);
+    if (prev !== undefined) problem(field, `${hp.address} is already given to ${prev}; no two aliases may share an address`);
     seen.set(hp.address, `${owner} on ${name}`);
     const bcast = broadcast ?? broadcastOf(hp.address, hp.prefixlen);
     const out: DesiredAddress = { dev: link?.ifname ?? name, local: hp.address, prefixlen: hp.prefixlen, prefixRoute, owner };

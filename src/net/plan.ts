@@ -395,7 +395,7 @@ export function plan(desired: DesiredState, observed: ObservedState, features: F
       if (o.owned && gone(o.dev)) step(ph.routeDel, 'route-del', `table ${tableName(o.table)} ${o.dst} dev ${o.dev}`, 'routing', route('del', o), [route('add', o)], `${o.dev} is removed`);
     }
     ph.routeDel.sort((a, b) => Number(b.argv.includes('via')) - Number(a.argv.includes('via')));
-    if (ph.routeDel.length > 0) step(ph.flush, 'route-flush', 'route cache', 'routing', routeFlushCache(), [], 'seed 000: flush the route cache to commit the changes');
+    if (ph.routeDel.length > 0) step(ph.flush, 'route-flush', 'route cache', 'routing', routeFlushCache(), [], 'flush the route cache to commit the changes');
   } else if (features.routing) {
     const keptRoute = new Set<ObservedRoute>();
     const shared = new Map<string, number>();
@@ -444,7 +444,7 @@ export function plan(desired: DesiredState, observed: ObservedState, features: F
       step(ph.ruleDel, 'rule-del', `${o.src ? `from ${o.src}` : 'rule'} table ${o.table ?? '?'}`, 'routing', rule('del', o), [rule('add', o)], 'no longer wanted');
     }
     if (ph.routeAdd.length + ph.routeDel.length + ph.ruleAdd.length + ph.ruleDel.length > 0) {
-      step(ph.flush, 'route-flush', 'route cache', 'routing', routeFlushCache(), [], 'seed 000: flush the route cache to commit the changes');
+      step(ph.flush, 'route-flush', 'route cache', 'routing', routeFlushCache(), [], 'flush the route cache to commit the changes');
     }
   }
 

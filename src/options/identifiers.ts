@@ -4,7 +4,7 @@
 //   <CID>:<alias>:<MySQL role>         MySQL node address (mgmt#)                 §5.11
 //   <CID>:<base MAC>                   topology request of one filer              §5.2.6.2
 // DHCP servers compare identifiers byte for byte, so there is exactly one spelling: MACs in
-// upper-case colon hex as the seed prints them, alias lower-case (§5.2.2), names as declared.
+// upper-case colon hex as the seed prints them, alias lower-case, names as declared.
 import { RackstrapError } from '../errors.js';
 import { MANAGEMENT_VSERVER, parseInterfaceName, vlanBase, type AliasRole } from './names.js';
 import { MYSQL_ROLE } from './schema.js';
@@ -41,7 +41,7 @@ function checkMac(text: string, what: string): string | undefined {
 
 /** Why `alias` cannot appear in an identifier of this kind, if it cannot. */
 function checkAlias(alias: string, kind: 'filer' | 'vserver' | 'mysql', roles: readonly AliasRole[] = ROLES[kind]): string | undefined {
-  if (alias !== alias.toLowerCase()) return `alias "${alias}" must be lower-case (§5.2.2)`;
+  if (alias !== alias.toLowerCase()) return `alias "${alias}" must be lower-case`;
   const r = parseInterfaceName(alias);
   if (!r.ok) return `alias "${alias}": ${r.reason}`;
   const base = parseInterfaceName(vlanBase(alias));

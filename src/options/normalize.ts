@@ -43,7 +43,7 @@ function lowerKeys<T>(rec: Record<string, T>, path: Path, findings: Finding[], w
     const k = lower(key);
     const first = firstSpelling.get(k);
     if (first !== undefined) {
-      findings.push(error([...path, key], `"${key}" and "${first}" are the same ${what} (names are case-insensitive, §5.2.2)`));
+      findings.push(error([...path, key], `"${key}" and "${first}" are the same ${what} (names are case-insensitive)`));
       continue;
     }
     firstSpelling.set(k, key);

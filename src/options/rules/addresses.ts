@@ -2,8 +2,8 @@
 //  - only aliases (or VLANs of aliases, data0.5) carry addresses;
 //  - filer-private addresses sit on mgmt#/san#, virtual servers' on data#, MySQL roles' on mgmt#;
 //  - the alias must exist where the address is used (the filer; the MySQL role's home);
-//  - an alias that carries VLANs (data0 under data0.5) is a component and has no address (§5.2.2);
-//  - every filer has at least one mgmt# address, or the cluster cannot reach it (§5.2.6.1).
+//  - an alias that carries VLANs (data0 under data0.5) is a component and has no address;
+//  - every filer has at least one mgmt# address, or the cluster cannot reach it.
 import { MANAGEMENT_VSERVER, parseInterfaceName, vlanBase, type AliasRole } from '../names.js';
 import type { ResolvedFiler } from '../normalize.js';
 import { error, warning, type Finding, type Path } from './context.js';
@@ -17,7 +17,7 @@ function roleOf(name: string, m?: StackModel): { role: AliasRole } | { why: stri
   if (r.ok && r.value.kind === 'alias') return { role: r.value.role };
   const d = m?.declared(name);
   const what = d ? `${name} is ${describeDeclared(d)}` : `${name} is not an alias`;
-  return { why: `${what}: addresses go on aliases (mgmt#, data#, san#) or their VLANs only (§5.2.3)` };
+  return { why: `${what}: addresses go on aliases (mgmt#, data#, san#) or their VLANs only` };
 }
 
 /** VLANs built on this alias (data0 -> data0.5): it is then a component and carries no address. */
@@ -31,7 +31,7 @@ function vlansOn(f: ResolvedFiler, name: string): string[] {
 function componentWhy(f: ResolvedFiler, name: string): string | undefined {
   const vl = vlansOn(f, name);
   if (!vl.length) return undefined;
-  return `${name} carries VLAN ${vl.join(', ')} on ${f.name}, so it is a component and cannot have an address itself (§5.2.2); put the address on ${vl[0]}`;
+  return `${name} carries VLAN ${vl.join(', ')} on ${f.name}, so it is a component and cannot have an address itself; put the address on ${vl[0]}`;
 }
 
 export function checkAddressPlacement(ctx: ClusterContext): Finding[] {
@@ -47,7 +47,7 @@ export function checkAddressPlacement(ctx: ClusterContext): Finding[] {
         continue;
       }
       if (r.role === 'data') {
-        out.push(error(path, `${name} is a data# alias: its addresses belong to virtual servers and fail over with them (§5.2.3); give them under vservers`));
+        out.push(error(path, `${name} is a data# alias: its addresses belong to virtual servers and fail over with them; give them under vservers`));
         continue;
       }
       if (!filerHas(f, name)) {
@@ -63,7 +63,7 @@ export function checkAddressPlacement(ctx: ClusterContext): Finding[] {
     }
     if (!hasMgmt) {
       const path: Path = Object.keys(f.addresses).length ? ['filers', f.name, 'addresses'] : ['filers', f.name];
-      out.push(error(path, `${f.name} has no address on a mgmt# alias: the cluster could not reach it (§5.2.6.1)`));
+      out.push(error(path, `${f.name} has no address on a mgmt# alias: the cluster could not reach it`));
     }
     // mgmt#/san# interfaces without an address stay down: usually a forgotten line.
     const addressable = [...Object.keys(f.stack.aliases), ...f.stack.vlans.filter(isAliasVlan)];
@@ -94,7 +94,7 @@ export function checkAddressPlacement(ctx: ClusterContext): Finding[] {
       if (!allowed.includes(r.role)) {
         out.push(error(path, vs === MANAGEMENT_VSERVER
           ? `vs_mgmt has addresses on mgmt# or data# aliases; ${name} is a ${r.role}# alias, private to a filer`
-          : `virtual servers have addresses on data# aliases (§5.2.3); ${name} is a ${r.role}# alias, private to a filer`));
+          : `virtual servers have addresses on data# aliases; ${name} is a ${r.role}# alias, private to a filer`));
         continue;
       }
       if (Object.keys(v.addresses[name]!).length === 0) out.push(error(path, `no address instances given for ${name}`));
@@ -114,7 +114,7 @@ export function checkAddressPlacement(ctx: ClusterContext): Finding[] {
       const path: Path = ['mysql', role, 'addresses', name];
       const r = parseInterfaceName(name);
       if (!r.ok || r.value.kind !== 'alias' || r.value.role !== 'mgmt') {
-        out.push(error(path, `MySQL nodes run on the mgmt# aliases (§5.11); ${name} is not one`));
+        out.push(error(path, `MySQL nodes run on the mgmt# aliases; ${name} is not one`));
         continue;
       }
       if (home) {

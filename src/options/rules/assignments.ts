@@ -1,6 +1,6 @@
 // Every address the description hands out, with its label and location: filer aliases, virtual
 // server instances, MySQL roles. Labels are the identifiers without the cluster ID (mgmt0:Filer1,
-// data0:VsvrA:0, mgmt0:MySQLMgmtNode), as the seed's tables write them (§5.2.6.3, §5.11).
+// data0:VsvrA:0, mgmt0:MySQLMgmtNode), as the seed's tables write them.
 import type { ClusterDescription } from '../schema.js';
 import type { Path } from './context.js';
 import { parseIp, type Ip } from './ip.js';

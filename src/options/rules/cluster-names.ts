@@ -1,8 +1,8 @@
 // Names of filers, virtual servers, MySQL roles and templates, and references between them.
 //  - Filer and virtual-server names are part of DHCP identifiers and DNS names (seed 003 §5.2.6.3,
 //    §5.4): unique case-insensitively, across both kinds (a DNS name cannot be a filer and a server).
-//  - A filer may not be named like a MySQL role: <cid>:mgmt0:MySQLMgmtNode would be both (§5.11).
-//  - vs_mgmt is reserved for the management virtual server, also as a prefix (§5.3): exactly one
+//  - A filer may not be named like a MySQL role: <cid>:mgmt0:MySQLMgmtNode would be both.
+//  - vs_mgmt is reserved for the management virtual server, also as a prefix: exactly one
 //    server may be named vs_mgmt (a key appears once), every other name starting with it is refused.
 //  - home/filers name declared filers; a template nobody uses is probably a typo.
 import { isReservedVserverName, MANAGEMENT_VSERVER } from '../names.js';
@@ -41,7 +41,7 @@ export function checkClusterNames(ctx: ClusterContext): Finding[] {
     const key = name.toLowerCase();
     const first = taken.get(key);
     if (first) {
-      out.push(error(path, `${label} ${name} has the same name as ${first.label} (names are case-insensitive and registered in DNS, §5.4)`));
+      out.push(error(path, `${label} ${name} has the same name as ${first.label} (names are case-insensitive and registered in DNS)`));
       return;
     }
     taken.set(key, { label: `${label} ${name}` });
@@ -51,13 +51,13 @@ export function checkClusterNames(ctx: ClusterContext): Finding[] {
   for (const name of Object.keys(d.filers)) {
     claim(name, 'filer', ['filers', name]);
     if (MYSQL_ROLE_ANY_CASE.test(name)) {
-      out.push(error(['filers', name], `filer ${name} is named like a MySQL role: <cluster-id>:mgmt0:${name} would name both (§5.11)`));
+      out.push(error(['filers', name], `filer ${name} is named like a MySQL role: <cluster-id>:mgmt0:${name} would name both`));
     }
   }
   for (const [name, v] of Object.entries(d.vservers)) {
     const path: Path = ['vservers', name];
     if (isReservedVserverName(name) && name !== MANAGEMENT_VSERVER) {
-      out.push(error(path, `vs_mgmt is reserved for the cluster's management virtual server, also as a prefix, in any case (§5.3): name it exactly vs_mgmt, or choose a name that does not start with vs_mgmt`));
+      out.push(error(path, `vs_mgmt is reserved for the cluster's management virtual server, also as a prefix, in any case: name it exactly vs_mgmt, or choose a name that does not start with vs_mgmt`));
     }
     claim(name, 'virtual server', path);
     if (v.home !== undefined) {

@@ -2,7 +2,7 @@
 // the same network connectivity ... data0 on filer1 must have the same IP connectivity and VLAN
 // membership as data0 on filer2." We cannot see the switches, but we can compare what the
 // description says: the VLAN tags between each alias and the NICs, the MTU, and (for filer
-// addresses) the subnet. Differences are warnings the admin can act on (§5.7).
+// addresses) the subnet. Differences are warnings the admin can act on.
 import { warning, type Finding, type Path } from './context.js';
 import type { ClusterContext } from './cluster-context.js';
 import { isAliasVlan } from './stack-model.js';
@@ -32,7 +32,7 @@ export function checkConnectivity(ctx: ClusterContext): Finding[] {
     const first = list[0]!;
     for (const other of list.slice(1)) {
       if (other.vlans !== first.vlans) {
-        out.push(warning(other.path, `${n} is ${other.vlans} on ${other.filer} but ${first.vlans} on ${first.filer}: an alias name must have the same connectivity on every filer (§5.2.2.1)`));
+        out.push(warning(other.path, `${n} is ${other.vlans} on ${other.filer} but ${first.vlans} on ${first.filer}: an alias name must have the same connectivity on every filer`));
       } else if (other.mtu !== first.mtu) {
         out.push(warning(other.path, `${n} has MTU ${other.mtu} on ${other.filer} but ${first.mtu} on ${first.filer}: failing over would change the MTU its clients see`));
       }
@@ -51,7 +51,7 @@ export function checkConnectivity(ctx: ClusterContext): Finding[] {
       const first = subnetOf.get(alias);
       if (!first) subnetOf.set(alias, { filer: f.name, subnet: c.text });
       else if (first.subnet !== c.text) {
-        out.push(warning(['filers', f.name, 'addresses', alias], `${alias} of ${f.name} is on ${c.text} but ${alias} of ${first.filer} is on ${first.subnet}: an alias name must have the same connectivity on every filer (§5.2.2.1)`));
+        out.push(warning(['filers', f.name, 'addresses', alias], `${alias} of ${f.name} is on ${c.text} but ${alias} of ${first.filer} is on ${first.subnet}: an alias name must have the same connectivity on every filer`));
       }
     }
   }

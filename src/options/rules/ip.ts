@@ -122,7 +122,7 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 /**
  * Why an address cannot be given to a host in this prefix, if it cannot: the IPv4 network and
  * broadcast addresses (RFC 919/922; /31 and /32 have none, RFC 3021) and the IPv6 subnet-router
- * anycast address (RFC 4291 §2.6.1).
+ * anycast address (RFC 4291, section 2.6.1).
  */
 export function reservedInPrefix(c: Cidr, ip: Ip): string | undefined {
   if (!contains(c, ip)) return undefined;
@@ -132,7 +132,7 @@ export function reservedInPrefix(c: Cidr, ip: Ip): string | undefined {
     if (ip.value === lastAddress(c)) return `is the broadcast address of ${c.text}`;
     return undefined;
   }
-  if (c.length < 127 && ip.value === c.network) return `is the subnet-router anycast address of ${c.text} (RFC 4291 §2.6.1)`;
+  if (c.length < 127 && ip.value === c.network) return `is the subnet-router anycast address of ${c.text} (RFC 4291, section 2.6.1)`;
   return undefined;
 }
 

@@ -1,4 +1,4 @@
-// MAC addresses (seed 003 §5.2.4): NIC MACs and base MACs identify filers to DHCP (the topology
+// MAC addresses: NIC MACs and base MACs identify filers to DHCP (the topology
 // request key is <cluster-id>:<base MAC>, §5.2.6.2), so each is a unicast MAC used once in the
 // cluster. A base MAC may equal the filer's own NIC (labels often print eth0's); it may not be
 // another filer's. The cluster ID is allocated apart from any filer's MACs.
@@ -26,13 +26,13 @@ export function checkMacs(ctx: ClusterContext): Finding[] {
       const path: Path = ['filers', f.name, 'nics', nic];
       const r = parseInterfaceName(nic);
       if (!r.ok) out.push(error(path, r.reason));
-      else if (r.value.kind !== 'ethernet') out.push(error(path, `physical NICs are named eth0, eth1, ... (§5.2.2), not ${nic}`));
+      else if (r.value.kind !== 'ethernet') out.push(error(path, `physical NICs are named eth0, eth1, ..., not ${nic}`));
       const why = notUnicast(mac);
       if (why) out.push(error(path, `${mac} ${why}`));
       const first = nicOwner.get(mac);
       if (first) out.push(error(path, `MAC ${mac} is also ${first.label}: every NIC has its own MAC`));
       else nicOwner.set(mac, { label: `${nic} of ${f.name}`, filer: f.name });
-      if (mac === clusterId) out.push(warning(path, `MAC ${mac} is the cluster ID: the cluster ID is allocated apart from every filer's MACs (§5.2.4)`));
+      if (mac === clusterId) out.push(warning(path, `MAC ${mac} is the cluster ID: the cluster ID is allocated apart from every filer's MACs`));
     }
   }
   for (const f of ctx.filers.values()) {
@@ -40,11 +40,11 @@ export function checkMacs(ctx: ClusterContext): Finding[] {
     const why = notUnicast(f.baseMac);
     if (why) out.push(error(path, `${f.baseMac} ${why}`));
     const first = baseOwner.get(f.baseMac);
-    if (first) out.push(error(path, `base MAC ${f.baseMac} is also the base MAC of ${first}: it keys the topology request (§5.2.6.2)`));
+    if (first) out.push(error(path, `base MAC ${f.baseMac} is also the base MAC of ${first}: it keys the topology request`));
     else baseOwner.set(f.baseMac, f.name);
     const nic = nicOwner.get(f.baseMac);
     if (nic && nic.filer !== f.name) out.push(error(path, `base MAC ${f.baseMac} is ${nic.label}, another filer's NIC`));
-    if (f.baseMac === clusterId) out.push(warning(path, `base MAC ${f.baseMac} is the cluster ID: the cluster ID is allocated apart from every filer's MACs (§5.2.4)`));
+    if (f.baseMac === clusterId) out.push(warning(path, `base MAC ${f.baseMac} is the cluster ID: the cluster ID is allocated apart from every filer's MACs`));
   }
   return out;
 }

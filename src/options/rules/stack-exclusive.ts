@@ -7,7 +7,7 @@
 import { error, type Finding } from './context.js';
 import type { StackModel } from './stack-model.js';
 
-const WHY = 'an interface used inside another can no longer be used directly (§5.2.2)';
+const WHY = 'an interface used inside another can no longer be used directly';
 
 export function checkExclusiveUse(m: StackModel): Finding[] {
   const out: Finding[] = [];

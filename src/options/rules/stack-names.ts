@@ -29,10 +29,10 @@ export function checkStackNames(m: StackModel): Finding[] {
     if (r.value.kind === kind) return;
     out.push(error(at(section, name), (section !== 'vlans' ? wrongSection(name, section) : undefined) ?? rule));
   };
-  for (const name of Object.keys(stack.bonds)) expect('bonds', name, 'bond', `bonds are named bond0, bond1, ... (§5.2.2), not ${name}`);
-  for (const name of Object.keys(stack.failovers)) expect('failovers', name, 'failover', `failover groups are named fail0, fail1, ... (§5.2.2), not ${name}`);
-  for (const name of stack.vlans) expect('vlans', name, 'vlan', `${name} is not a VLAN name: VLANs are <parent>.<vlan id>, like bond0.10 (§5.2.2)`);
-  for (const name of Object.keys(stack.aliases)) expect('aliases', name, 'alias', `aliases are named mgmt#, data# or san# (§5.2.2.1), not ${name}`);
+  for (const name of Object.keys(stack.bonds)) expect('bonds', name, 'bond', `bonds are named bond0, bond1, ..., not ${name}`);
+  for (const name of Object.keys(stack.failovers)) expect('failovers', name, 'failover', `failover groups are named fail0, fail1, ..., not ${name}`);
+  for (const name of stack.vlans) expect('vlans', name, 'vlan', `${name} is not a VLAN name: VLANs are <parent>.<vlan id>, like bond0.10`);
+  for (const name of Object.keys(stack.aliases)) expect('aliases', name, 'alias', `aliases are named mgmt#, data# or san#, not ${name}`);
   for (const name of Object.keys(stack.mtu)) {
     if (!m.declared(name)) out.push(error(at('mtu', name), `MTU set for ${name}, which does not exist on ${m.view.subject}`));
   }

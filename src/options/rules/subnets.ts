@@ -68,7 +68,7 @@ export function checkSubnets(ctx: ClusterContext): Finding[] {
       for (let j = 0; j < group.length && others.length <= LIST_AT_MOST; j++) if (j !== i) others.push(group[j]!.label);
       const more = group.length - 1 - Math.min(others.length, LIST_AT_MOST);
       const named = others.slice(0, LIST_AT_MOST).join(', ') + (more > 0 ? ` and ${more} more` : '');
-      out.push(error(u.path, `${u.address} is also ${named}: no two interfaces may share an IP address (§5.2.3)`));
+      out.push(error(u.path, `${u.address} is also ${named}: no two interfaces may share an IP address`));
     });
   }
 

@@ -3,7 +3,7 @@
 //    "detect that two filers in the same failover group will not have a virtual server failover
 //    due to missing interfaces");
 //  - no filer can host it, or its home cannot: error;
-//  - at most 252 distinct routing tables among the servers that may run on one filer (§5.9);
+//  - at most 252 distinct routing tables among the servers that may run on one filer;
 //  - servers sharing a table that can meet on a filer share its default route, so their gateways
 //    must agree;
 //  - the gateway is on one of the server's own subnets, and is not an address of the cluster.
@@ -26,7 +26,7 @@ export function checkVservers(ctx: ClusterContext): Finding[] {
     if (p.listed) {
       for (const ex of p.excluded) {
         const i = (v.filers ?? []).findIndex((r) => r.toLowerCase() === ex.filer.toLowerCase());
-        out.push(warning([...base, 'filers', i], `${ex.filer} lacks ${ex.missing.join(', ')}, so ${name} cannot fail over to it (§5.7)`));
+        out.push(warning([...base, 'filers', i], `${ex.filer} lacks ${ex.missing.join(', ')}, so ${name} cannot fail over to it`));
       }
     }
     if (p.candidates.length > 0 && p.hosts.length === 0) {
@@ -53,7 +53,7 @@ export function checkVservers(ctx: ClusterContext): Finding[] {
   for (const filer of ctx.filers.keys()) {
     const t = perFiler.get(filer);
     if (t && t.tables.size > MAX_TABLES_PER_FILER) {
-      out.push(error(['filers', filer], `${t.servers} virtual servers with ${t.tables.size} distinct routing tables may run on ${filer}; Linux has ${MAX_TABLES_PER_FILER} (§5.9)`));
+      out.push(error(['filers', filer], `${t.servers} virtual servers with ${t.tables.size} distinct routing tables may run on ${filer}; Linux has ${MAX_TABLES_PER_FILER}`));
     }
   }
 
