@@ -3,16 +3,17 @@
 // kill -9 and power loss. Group commit keeps throughput: records that arrive while a write+sync
 // runs are written together by the next one, so a burst of ACKs costs one sync, not one each.
 //
-// Replay skips lines that fail their checksum (a torn last line after kill -9, damage on disk)
-// and then rewrites the file, so later appends never follow a torn fragment. Compaction writes
+// Replay skips lines that fail their checksum (a torn last line after kill -9, damage on disk).
+// Start-up then cuts a torn last line off (later appends never follow a torn fragment) and
+// rewrites the file only when that is worth it or needed (startAction()). Compaction writes
 // the live state to a new file, syncs it, renames it over the log and syncs the folder (the
 // rename itself is then durable), all inside the writer, so no append can slip between.
 
-import { closeSync, constants as fsConstants, ftruncate, openSync, readFileSync, unlinkSync, write, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fdatasync, ftruncate, openSync, readFileSync, unlinkSync, write, writeSync } from 'node:fs';
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { RackstrapError } from '../errors.js';
-import { formatLine, parseLine, type LeaseRecord } from './lease-line.js';
+import { formatLine, LEASE_LOG_FORMAT, parseLine, type LeaseRecord } from './lease-line.js';
 
 /** A write or sync of the lease log failed: the replies waiting on it are not sent. */
 export class LeaseLogError extends RackstrapError {
@@ -27,6 +28,10 @@ export interface ReplayResult {
   skipped: Array<{ line: number; reason: string }>;
   /** The file ended without a newline (a write cut short): its last piece was skipped. */
   tornTail: boolean;
+  /** Bytes of the file up to its last newline: what stays when a torn tail is cut off. */
+  wholeBytes: number;
+  /** False when there was no file. */
+  exists: boolean;
 }
 
 /** Reads a lease log's records; a missing file is an empty log. */
@@ -35,7 +40,7 @@ export async function readLeaseLog(file: string): Promise<ReplayResult> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], skipped: [], tornTail: false };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], skipped: [], tornTail: false, wholeBytes: 0, exists: false };
     throw new LeaseLogError(`cannot read lease log ${file}: ${(err as Error).message}`, { cause: err });
   }
   const lines = text.split('\n');
@@ -50,7 +55,26 @@ export async function readLeaseLog(file: string): Promise<ReplayResult> {
   });
   const tornTail = last !== '';
   if (tornTail) skipped.push({ line: lines.length + 1, reason: 'torn last line (no newline): the write was cut short' });
-  return { records, skipped, tornTail };
+  const wholeBytes = Buffer.byteLength(text, 'utf8') - Buffer.byteLength(last, 'utf8');
+  return { records, skipped, tornTail, wholeBytes, exists: true };
+}
+
+/** What start-up does with the log it replayed. */
+export type StartAction = 'keep' | 'cut-torn-tail' | 'compact';
+
+/**
+ * Start-up keeps an intact log as it is and appends to it: rewriting it would cost time and, on a
+ * nearly full disk, the room for a second copy. It compacts only when that is worth it (more
+ * dead records than live ones) or needed (a damaged line inside the file, which every later
+ * replay would skip again; no file or no header yet). A torn last line alone is cut off in place.
+ */
+export function startAction(replay: Pick<ReplayResult, 'records' | 'skipped' | 'tornTail' | 'exists'>, live: number): StartAction {
+  const first = replay.records[0];
+  if (!replay.exists || first?.op !== 'header' || first.format !== LEASE_LOG_FORMAT) return 'compact';
+  const damaged = replay.skipped.length - (replay.tornTail ? 1 : 0);
+  if (damaged > 0) return 'compact';
+  if (replay.records.length - live > live) return 'compact';
+  return replay.tornTail ? 'cut-torn-tail' : 'keep';
 }
 
 export interface LeaseLogOptions {
@@ -115,11 +139,12 @@ export class LeaseLog {
   }
 
   /**
-   * Opens `file` for appending, starting it afresh from `opts.snapshot()` (the state replayed
-   * from it): the new file holds exactly the live state, torn or damaged lines are gone, and the
-   * next append starts on a clean line.
+   * Opens `file` for appending after its replay. Without `replayed` (or when startAction() says
+   * so) it starts afresh from `opts.snapshot()`: the new file holds exactly the live state.
+   * Otherwise the file is kept, with a torn last line cut off, so the next append starts on a
+   * clean line either way. `action` tells which was done.
    */
-  static async open(file: string, opts: LeaseLogOptions): Promise<LeaseLog> {
+  static async open(file: string, opts: LeaseLogOptions, replayed?: ReplayResult): Promise<LeaseLog> {
     const full: Required<LeaseLogOptions> = {
       snapshot: opts.snapshot,
       compactAfter: opts.compactAfter ?? DEFAULT_COMPACT_AFTER,
@@ -127,11 +152,30 @@ export class LeaseLog {
       minCommitIntervalMs: opts.minCommitIntervalMs ?? DEFAULT_MIN_COMMIT_INTERVAL_MS,
     };
     const records = full.snapshot();
-    const size = await writeAtomically(file, records.map(formatLine).join(''));
-    const log = new LeaseLog(file, openAppend(file), size, full);
+    const action = replayed === undefined ? 'compact' : startAction(replayed, records.length);
+    if (action === 'compact' || replayed === undefined) {
+      const size = await writeAtomically(file, records.map(formatLine).join(''));
+      const log = new LeaseLog(file, openAppend(file), size, full);
+      log.#lastSnapshot = records.length;
+      log.startAction = action;
+      return log;
+    }
+    const fd = openAppend(file);
+    try {
+      if (action === 'cut-torn-tail') await cutTo(fd, replayed.wholeBytes);
+    } catch (err) {
+      closeSync(fd);
+      throw new LeaseLogError(`cannot cut the torn last line off lease log ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    const log = new LeaseLog(file, fd, replayed.wholeBytes, full);
     log.#lastSnapshot = records.length;
+    log.#sinceCompaction = replayed.records.length - records.length;
+    log.startAction = action;
     return log;
   }
+
+  /** What open() did with the file it found. */
+  startAction: StartAction = 'compact';
 
   /**
    * Queues records; `done` runs once they are written and synced, together with whatever else
@@ -264,6 +308,12 @@ export class LeaseLog {
     this.#closed = true;
     closeSync(this.#fd);
   }
+}
+
+/** Cuts the file to `size` bytes and syncs it (the cut is on disk before anything is appended). */
+async function cutTo(fd: number, size: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => ftruncate(fd, size, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 function openAppend(file: string): number {

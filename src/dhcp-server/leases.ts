@@ -33,7 +33,7 @@ export class LeaseStore {
     this.#unlock = unlock;
   }
 
-  /** Locks `file`, replays it into a new table (expired leases drop out) and reopens it compacted. */
+  /** Locks `file`, replays it into a new table (expired leases drop out) and reopens it (compacted when due). */
   static async open(file: string, opts: StoreOptions = {}): Promise<OpenedStore> {
     const clock = opts.clock ?? Date.now;
     const now = clock();
@@ -50,7 +50,7 @@ export class LeaseStore {
       const logOpts: LeaseLogOptions = { snapshot };
       if (opts.compactAfter !== undefined) logOpts.compactAfter = opts.compactAfter;
       if (opts.compactFactor !== undefined) logOpts.compactFactor = opts.compactFactor;
-      const log = await LeaseLog.open(file, logOpts);
+      const log = await LeaseLog.open(file, logOpts, replay);
       const size = table.size;
       return { store: new LeaseStore(table, log, unlock), replay: { ...replay, live: { leases: size.leases, quarantined: size.quarantined } } };
     } catch (err) {

@@ -182,6 +182,7 @@ export class DhcpServer {
       ...describeConfig(config),
       interfaces: server.#interfaceSummary(),
       leaseFile: opts.leaseFile,
+      leaseLogStart: store.log.startAction,
       leases: replay.live.leases,
       quarantined: replay.live.quarantined,
       startMs: Math.round(performance.now() - t0),

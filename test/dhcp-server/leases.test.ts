@@ -3,7 +3,7 @@
 // test folder.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import t from 'tap';
@@ -71,7 +71,7 @@ t.test('commit → on disk before the callback; reopen replays binds, releases, 
   t.equal(tab.quarantinedUntil(toNumber('10.0.0.4'), NOW + 20_000), NOW + 600_000, 'quarantine survives');
   t.same(tab.size, { leases: 1, offers: 0, quarantined: 1 });
   const l = lines(file);
-  t.equal(l.length, 3, 'reopened compacted: header, the live lease, the quarantine');
+  t.equal(l.length, 6, 'reopened as it was (3 dead records are not more than 3 live ones): header, 3 binds, release, decline');
   t.match(l[0], /"op":"header","format":"rackstrap-leases\/1"/);
   await store.close();
 });
@@ -100,6 +100,83 @@ t.test('a torn last line (kill -9 mid-write) and a damaged line are skipped, and
   const after = await readLeaseLog(file);
   t.same(after.skipped, [], 'appends after a repair start on a clean line');
   t.same(after.records.filter((r) => r.op === 'bind').map((r) => (r as { client: string }).client).sort(), ['a', 'c', 'e']);
+});
+
+/** The file's identity and last change: a rewrite (new inode by rename) or an append shows here. */
+const fileState = (file: string): { ino: number; mtimeNs: bigint; size: number } => {
+  const st = statSync(file, { bigint: true });
+  return { ino: Number(st.ino), mtimeNs: st.mtimeNs, size: Number(st.size) };
+};
+
+t.test('start-up keeps a large clean log as it is; it compacts one that is mostly dead records', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'leases.log');
+  // 20,000 live leases (about 4 MB), written as a server would: header, then binds.
+  const records: LeaseRecord[] = [{ op: 'header', format: 'rackstrap-leases/1', at: NOW }];
+  const address = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  for (let i = 0; i < 20_000; i++) records.push({ op: 'bind', address: address(i + 256), client: `c${i}`, label: `c${i}`, hw: '52:54:00:00:00:01', expires: NOW + 3600_000, at: NOW });
+  writeFileSync(file, records.map(formatLine).join(''));
+  const before = fileState(file);
+  // Old enough that a rewrite within the same clock tick could not hide behind an equal mtime.
+  utimesSync(file, new Date(NOW), new Date(NOW));
+  const aged = fileState(file);
+  t.not(aged.mtimeNs, before.mtimeNs);
+  const { store } = await LeaseStore.open(file, { clock: () => NOW });
+  t.equal(store.table.size.leases, 20_000, 'every lease replayed');
+  t.same(fileState(file), aged, 'not rewritten: same inode, same mtime, same size');
+  t.equal(store.log.startAction, 'keep');
+  await store.commitAsync([bind(1, 'new')], NOW);
+  await store.close();
+  const after = fileState(file);
+  t.equal(after.ino, aged.ino, 'appended in place');
+  const replay = await readLeaseLog(file);
+  t.same(replay.skipped, []);
+  t.equal(replay.records.length, 20_002, 'the append follows the old lines');
+
+  // The same leases renewed twice more each: 40,000 dead records against 20,001 live ones.
+  const renewals: string[] = [];
+  for (let round = 1; round <= 2; round++) {
+    for (let i = 0; i < 20_000; i++) renewals.push(formatLine({ op: 'bind', address: address(i + 256), client: `c${i}`, label: `c${i}`, hw: '52:54:00:00:00:01', expires: NOW + 3600_000 + round, at: NOW }));
+  }
+  appendFileSync(file, renewals.join(''));
+  const due = fileState(file);
+  const reopened = await LeaseStore.open(file, { clock: () => NOW });
+  t.equal(reopened.store.log.startAction, 'compact');
+  const compacted = fileState(file);
+  t.not(compacted.ino, due.ino, 'compacted into a new file renamed over the old one');
+  t.ok(compacted.size < due.size / 2, `${due.size} → ${compacted.size} bytes`);
+  t.equal(reopened.store.table.at(toNumber(address(300)))?.expires, NOW + 3600_000 + 2, 'the latest renewal kept');
+  t.equal(reopened.store.table.size.leases, 20_001);
+  await reopened.store.close();
+  t.same(readdirSync(dir).sort(), ['leases.log'], 'no temporary file or lock left');
+  t.equal((await readLeaseLog(file)).records.length, 20_002, 'header and one line per live lease');
+});
+
+t.test('a torn last line alone is cut off in place; a damaged line inside makes start-up compact', async (t) => {
+  const file = join(t.testdir(), 'leases.log');
+  let { store } = await LeaseStore.open(file, { clock: () => NOW });
+  await store.commitAsync([bind(1, 'a'), bind(2, 'b')], NOW);
+  await store.close();
+  const whole = readFileSync(file, 'utf8');
+  appendFileSync(file, formatLine({ op: 'bind', address: '10.0.0.3', client: 'c', label: 'c', hw: '', expires: NOW + 3600_000, at: NOW }).slice(0, 30));
+  const torn = fileState(file);
+  ({ store } = await LeaseStore.open(file, { clock: () => NOW }));
+  t.equal(store.log.startAction, 'cut-torn-tail');
+  t.equal(fileState(file).ino, torn.ino, 'same file');
+  t.equal(readFileSync(file, 'utf8'), whole, 'exactly the torn piece is gone');
+  await store.commitAsync([bind(4, 'd')], NOW);
+  await store.close();
+  t.same((await readLeaseLog(file)).skipped, [], 'the next append starts on a clean line');
+
+  const text = readFileSync(file, 'utf8').split('\n');
+  text[1] = text[1]!.replace('"client":"a"', '"client":"A"');
+  writeFileSync(file, text.join('\n'));
+  const damaged = fileState(file);
+  ({ store } = await LeaseStore.open(file, { clock: () => NOW }));
+  t.equal(store.log.startAction, 'compact', 'a damaged line would be skipped at every start: rewritten once');
+  t.not(fileState(file).ino, damaged.ino);
+  await store.close();
+  t.same((await readLeaseLog(file)).skipped, []);
 });
 
 t.test('group commit: a burst of commits shares a few writes, in order', async (t) => {
