@@ -11,7 +11,7 @@ import type { Runner } from '../net/runner.js';
 import { checkSwitch, parseProcBonding, type BondInfo, type SwitchProblem } from '../net/switch-check.js';
 import { readKernelCounters, type KernelCounters } from '../stats/counters.js';
 import { CounterStore } from '../stats/store.js';
-import type { CommandName, LinkRow, ReplyOf, ServerStats } from './protocol.js';
+import type { CommandName, Counter, LinkRow, ProtocolStats, ReplyOf, ServerStats } from './protocol.js';
 import { startControlServer, type ControlServer } from './server.js';
 
 export interface AgentServiceOptions {
@@ -122,16 +122,24 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
   async function stats(): Promise<ReplyOf<'stats'>> {
     const k = await readKernelCounters(runner);
     const servers = new Map<string, ServerStats>();
+    const zero = () => ({ packets: 0, bytes: 0 });
+    const noProtocols = (): ProtocolStats => ({ tcp: { in: zero(), out: zero() }, udp: { in: zero(), out: zero() }, icmp: { in: zero(), out: zero() } });
+    const plus = (x: Counter, y: Counter) => ({ packets: x.packets + y.packets, bytes: x.bytes + y.bytes });
     for (const a of k.addresses) {
-      const v = store.observe(`${a.dir} ${a.server} ${a.address}`, a);
-      const s = servers.get(a.server) ?? { server: a.server, in: { packets: 0, bytes: 0 }, out: { packets: 0, bytes: 0 }, addresses: [] };
+      const v = store.observe(`${a.dir} ${a.server} ${a.address}${a.proto === undefined ? '' : ` ${a.proto}`}`, a);
+      const s = servers.get(a.server) ?? { server: a.server, in: zero(), out: zero(), protocols: noProtocols(), addresses: [] };
       let row = s.addresses.find((x) => x.address === a.address);
       if (row === undefined) {
-        row = { address: a.address, in: { packets: 0, bytes: 0 }, out: { packets: 0, bytes: 0 } };
+        row = { address: a.address, in: zero(), out: zero(), protocols: noProtocols() };
         s.addresses.push(row);
       }
-      row[a.dir] = v;
-      s[a.dir] = { packets: s[a.dir].packets + v.packets, bytes: s[a.dir].bytes + v.bytes };
+      if (a.proto === undefined) {
+        row[a.dir] = v;
+        s[a.dir] = plus(s[a.dir], v);
+      } else {
+        row.protocols![a.proto][a.dir] = v;
+        s.protocols![a.proto][a.dir] = plus(s.protocols![a.proto][a.dir], v);
+      }
       servers.set(a.server, s);
     }
     const devices = k.devices.map((d) => ({
@@ -143,7 +151,7 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
     return {
       epoch: store.epoch,
       since: store.since,
-      source: 'iptables counting rules (RACKSTRAP-IN by destination, RACKSTRAP-OUT by source)',
+      source: 'iptables counting rules (RACKSTRAP-IN by destination, RACKSTRAP-OUT by source; a total and TCP, UDP, ICMP per address)',
       servers: [...servers.values()].sort((a, b) => a.server.localeCompare(b.server)),
       devices,
       note: k.note,

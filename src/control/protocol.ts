@@ -86,11 +86,21 @@ export const LeasesReply = z.object({ leases: z.array(StatusLease) });
 export const CacheReply = z.object({ dir: z.string(), generation: z.int().nullable(), writtenAt: Instant.nullable() });
 export const FeaturesReply = z.object({ features: z.array(z.object({ name: z.string(), on: z.boolean(), flag: z.string() })) });
 
+const InOut = z.object({ in: Counter, out: Counter });
+/**
+ * Per protocol, from the same counting rules. Added after the first release of the protocol:
+ * optional, so a reply without it (an older agent) still parses, and an older client reading a
+ * newer reply ignores it.
+ */
+export const ProtocolStats = z.object({ tcp: InOut, udp: InOut, icmp: InOut });
+export type ProtocolStats = z.infer<typeof ProtocolStats>;
+
 export const ServerStats = z.object({
   server: z.string(),
   in: Counter,
   out: Counter,
-  addresses: z.array(z.object({ address: z.string(), in: Counter, out: Counter })),
+  protocols: ProtocolStats.optional(),
+  addresses: z.array(z.object({ address: z.string(), in: Counter, out: Counter, protocols: ProtocolStats.optional() })),
 });
 export type ServerStats = z.infer<typeof ServerStats>;
 

@@ -1,7 +1,7 @@
 // Plain-text views of the control replies for `rackstrap show` (pure; `--json` prints the reply
 // itself). Columns are padded to the widest cell so the output reads in a terminal and diffs well.
 import type { DriftState } from '../bootstrap/drift-check.js';
-import type { ReplyOf } from './protocol.js';
+import type { Counter, ProtocolStats, ReplyOf } from './protocol.js';
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -52,11 +52,16 @@ export function renderStats(r: ReplyOf<'stats'>): string {
   if (r.note !== null) out.push(`Per-server counters unavailable: ${r.note}`);
   if (r.servers.length > 0) {
     const rows: string[][] = [];
+    // TCP/UDP/ICMP columns: in/out packets (an older agent does not send them: '-').
+    const proto = (p: ProtocolStats | undefined, k: keyof ProtocolStats) => (p === undefined ? '-' : `${p[k].in.packets}/${p[k].out.packets}`);
+    const row = (name: string, address: string, x: { in: Counter; out: Counter; protocols?: ProtocolStats | undefined }) => [
+      name, address, count(x.in), count(x.out), proto(x.protocols, 'tcp'), proto(x.protocols, 'udp'), proto(x.protocols, 'icmp'),
+    ];
     for (const s of r.servers) {
-      rows.push([s.server, '(all)', count(s.in), count(s.out)]);
-      for (const a of s.addresses) rows.push(['', a.address, count(a.in), count(a.out)]);
+      rows.push(row(s.server, '(all)', s));
+      for (const a of s.addresses) rows.push(row('', a.address, a));
     }
-    out.push('', table(['SERVER', 'ADDRESS', 'IN pkts/bytes', 'OUT pkts/bytes'], rows));
+    out.push('', table(['SERVER', 'ADDRESS', 'IN pkts/bytes', 'OUT pkts/bytes', 'TCP in/out', 'UDP in/out', 'ICMP in/out'], rows));
   } else if (r.note === null) out.push('', 'No virtual-server addresses are counted.');
   if (r.devices.length > 0) {
     out.push(

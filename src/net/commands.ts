@@ -166,9 +166,16 @@ export const routeFlushCache = (): Argv => ['ip', 'route', 'flush', 'cache'];
 
 export const ipt = (...args: string[]): Argv => ['iptables', '-w', ...args];
 export const counterComment = (server: string) => `vs.${server}`;
-/** Counting rules have no target: the packet is counted and goes on, so filtering is unchanged. */
-export const counterSpec = (dir: 'in' | 'out', address: string, server: string): string[] => [
-  dir === 'in' ? '-d' : '-s', `${address}/32`, '-m', 'comment', '--comment', counterComment(server),
+/** The protocols counted on their own for each address, besides the address's total. */
+export const COUNTED_PROTOCOLS = ['tcp', 'udp', 'icmp'] as const;
+export type CountedProtocol = (typeof COUNTED_PROTOCOLS)[number];
+/**
+ * Counting rules have no target: the packet is counted and goes on, so filtering is unchanged.
+ * Without `proto` the rule counts everything of the address; with it, that protocol only (the
+ * order of the words is the one `iptables -S` prints, so observed rules compare equal).
+ */
+export const counterSpec = (dir: 'in' | 'out', address: string, server: string, proto?: CountedProtocol): string[] => [
+  dir === 'in' ? '-d' : '-s', `${address}/32`, ...(proto === undefined ? [] : ['-p', proto]), '-m', 'comment', '--comment', counterComment(server),
 ];
 export const jumpSpec = (chain: string): string[] => ['-m', 'comment', '--comment', RS_JUMP_COMMENT, '-j', chain];
 export const COUNTING_CHAINS = [

@@ -21,6 +21,7 @@ import {
   addrAddOwned,
   addrDel,
   COUNTING_CHAINS,
+  COUNTED_PROTOCOLS,
   counterSpec,
   ipt,
   jumpSpec,
@@ -494,7 +495,10 @@ function planAccounting(
   const want = desired.counters.length > 0;
   const wanted: IptablesRule[] = [];
   for (const c of desired.counters) {
-    for (const { chain, dir } of COUNTING_CHAINS) wanted.push({ chain, spec: counterSpec(dir, c.address, c.server) });
+    for (const { chain, dir } of COUNTING_CHAINS) {
+      wanted.push({ chain, spec: counterSpec(dir, c.address, c.server) });
+      for (const proto of COUNTED_PROTOCOLS) wanted.push({ chain, spec: counterSpec(dir, c.address, c.server, proto) });
+    }
   }
   const key = (r: IptablesRule) => `${r.chain} ${r.spec.join(' ')}`;
   const have = new Set(ownedRules.map(key));
@@ -513,7 +517,8 @@ function planAccounting(
   }
   for (const r of wanted) {
     if (have.has(key(r))) continue;
-    mk(add, ipt('-A', r.chain, ...r.spec), [ipt('-D', r.chain, ...r.spec)], `${r.chain} ${r.spec[1]}`, `count ${r.chain === RS_CHAIN_IN ? 'input to' : 'output from'} ${r.spec[1]}`, 'acct-add');
+    const proto = r.spec[2] === '-p' ? ` ${r.spec[3]}` : '';
+    mk(add, ipt('-A', r.chain, ...r.spec), [ipt('-D', r.chain, ...r.spec)], `${r.chain} ${r.spec[1]}${proto}`, `count${proto} ${r.chain === RS_CHAIN_IN ? 'input to' : 'output from'} ${r.spec[1]}`, 'acct-add');
   }
   for (const { chain, hook } of COUNTING_CHAINS) {
     const jump: IptablesRule = { chain: hook, spec: jumpSpec(chain) };

@@ -1,9 +1,13 @@
 // Per-virtual-server and per-device counters, read from the kernel.
 //
-// Per server and per address: the counting rules rackstrap already keeps (one rule per address in
-// RACKSTRAP-IN, matched on destination, and in RACKSTRAP-OUT, matched on source; commented with
-// the server's name), read with `iptables -v -S` (packets and bytes of every rule). They count
-// what the filer receives and sends for each address exactly, locally generated traffic included.
+// Per server and per address: the counting rules rackstrap already keeps (per address, in
+// RACKSTRAP-IN matched on destination and in RACKSTRAP-OUT matched on source, commented with the
+// server's name: one rule for the total and one each for TCP, UDP and ICMP), read with
+// `iptables -v -S` (packets and bytes of every rule). They count what the filer receives and sends
+// for each address exactly, locally generated traffic included; what is neither TCP, UDP nor ICMP
+// (say GRE or SCTP) is in the total only. Four rules per address and direction keep the chain
+// linear in the number of addresses (an nftables map would make it constant; iptables-nft is
+// what the plan and its rollback already speak).
 // Realms (`/proc/net/rt_acct`) were the other choice and are not used for counting: they classify
 // by route lookup, so a reply sent from a virtual server's address is counted under whatever realm
 // the route it leaves by carries, and locally generated traffic has been miscounted that way for
@@ -19,6 +23,8 @@ export interface AddressCounter {
   server: string;
   address: string;
   dir: 'in' | 'out';
+  /** The protocol this rule counts on its own; undefined for the address's total. */
+  proto?: 'tcp' | 'udp' | 'icmp';
   packets: number;
   bytes: number;
 }
@@ -33,7 +39,7 @@ export interface DeviceCounter {
   txDropped: number;
 }
 
-const COUNTER_RULE = /^-A (RACKSTRAP-IN|RACKSTRAP-OUT) (-d|-s) (\d+\.\d+\.\d+\.\d+)\/32 -m comment --comment "?vs\.([^"\s]+)"? -c (\d+) (\d+)$/;
+const COUNTER_RULE = /^-A (RACKSTRAP-IN|RACKSTRAP-OUT) (-d|-s) (\d+\.\d+\.\d+\.\d+)\/32 (?:-p (tcp|udp|icmp) )?-m comment --comment "?vs\.([^"\s]+)"? -c (\d+) (\d+)$/;
 
 /** `iptables -w -v -S` → one counter per rackstrap counting rule. Other rules are ignored. */
 export function parseIptablesCounters(stdout: string): AddressCounter[] {
@@ -41,7 +47,8 @@ export function parseIptablesCounters(stdout: string): AddressCounter[] {
   for (const line of stdout.split('\n')) {
     const m = COUNTER_RULE.exec(line.trim());
     if (m === null) continue;
-    out.push({ server: m[4]!, address: m[3]!, dir: m[1] === 'RACKSTRAP-IN' ? 'in' : 'out', packets: Number(m[5]), bytes: Number(m[6]) });
+    const proto = m[4] as AddressCounter['proto'];
+    out.push({ server: m[5]!, address: m[3]!, dir: m[1] === 'RACKSTRAP-IN' ? 'in' : 'out', ...(proto === undefined ? {} : { proto }), packets: Number(m[6]), bytes: Number(m[7]) });
   }
   return out;
 }

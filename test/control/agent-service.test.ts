@@ -2,8 +2,11 @@
 // DHCP server): what an admin deletes of rackstrap's is put back from the kernel's own events, what
 // an admin adds of their own is left alone through 100 comparisons, a flood of events that
 // overflows the watch's socket still ends in the right state, `report` changes nothing, and the
-// per-server counters move by exactly the packets of a generated flow. Expected state comes from
-// the cluster description (flat-lab.ts), never from the agent.
+// per-server counters (totals and TCP/UDP/ICMP) move by exactly the packets of generated flows.
+// Expected state comes from the cluster description (flat-lab.ts), never from the agent.
+//
+// One lab and one DHCP server for the whole file; each policy (and the tiny receive buffer) gets
+// an agent of its own in turn, on the same filer namespace, as a restarted daemon would.
 import { execaSync } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,14 +47,26 @@ interface Running {
   logs: string[];
 }
 
-/** Filer1 up from DHCP with the operator side running, under `policy`. */
-async function startFiler1(t: Test, prefix: string, policy: DriftPolicy, opts: { recvBufferSize?: number } = {}): Promise<Running> {
+interface Shared {
+  l: FlatLab;
+  ns: string;
+}
+
+/** The lab, the server: once for every test below. */
+async function sharedLab(t: Test, prefix: string): Promise<Shared> {
   const l = await flatLab(t, ['Filer1'], prefix);
-  const ns = l.ns.get('Filer1')!;
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const server = await startServer(l, FLAT, join(dir, 'leases.log'));
   t.teardown(() => stopProcess(server.child));
+  return { l, ns: l.ns.get('Filer1')!, };
+}
+
+/** Filer1 up from DHCP with the operator side running, under `policy`; stopped at the end of `t`. */
+async function startFiler1(t: Test, shared: Shared, policy: DriftPolicy, opts: { recvBufferSize?: number } = {}): Promise<Running> {
+  const { l, ns } = shared;
+  const dir = mkdtempSync(join(tmpdir(), 'qob-agent-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const settings: AgentSettings = {
     clusterId: l.clusterId,
     vendorClass: 'rackstrap',
@@ -87,114 +102,149 @@ async function startFiler1(t: Test, prefix: string, policy: DriftPolicy, opts: {
   return { l, ns, agent, service, socket, logs };
 }
 
-t.test('repair: what an admin deletes of rackstrap comes back; the admin own objects stay through 100 checks', async (t) => {
-  const r = await startFiler1(t, 'qob', 'repair');
-  const { l, ns } = r;
-  const want = expected(l.loaded, 'Filer1');
-  t.same((await waitFor(l.lab, ns, want, 5000)).state, want, 'up as the description says');
+t.test('the agent service on one filer', async (t) => {
+  const shared = await sharedLab(t, 'qob');
 
-  // Each deletion below is noticed from the kernel's own events and repaired.
-  const deletions: Array<[string, string[]]> = [
-    ['an address', ['addr', 'del', '10.2.2.3/24', 'dev', 'data1']],
-    ['a route', ['route', 'del', 'default', 'table', '1']],
-    ['a rule', ['rule', 'del', 'from', '10.2.2.1', 'lookup', '1']],
-    ['an alias link', ['link', 'del', 'data1']],
-  ];
-  for (const [what, argv] of deletions) {
-    await l.lab.ip(ns, ...argv);
-    const back = await waitFor(l.lab, ns, want, 10_000);
-    t.same(back.state, want, `${what} deleted under the agent is repaired`);
-  }
-  const drift = await controlRequest(r.socket, 'drift');
-  t.ok(drift.repairs >= deletions.length, `${drift.repairs} repairs recorded`);
-  t.same(drift.items, [], 'nothing left to repair');
+  await t.test('under repair', async (t) => {
+    const r = await startFiler1(t, shared, 'repair');
 
-  // The admin's own address, route and rule, next to rackstrap's.
-  await l.lab.ip(ns, 'addr', 'add', '192.0.2.10/32', 'dev', 'data0');
-  await l.lab.ip(ns, 'route', 'add', '198.51.100.0/24', 'via', '10.2.2.254', 'table', '1', 'proto', 'static');
-  await l.lab.ip(ns, 'rule', 'add', 'from', '192.0.2.10', 'lookup', '1', 'priority', '30500');
-  const adminState = async () => ({
-    addr: (await l.lab.ip(ns, '-4', 'addr', 'show', 'dev', 'data0')).includes('192.0.2.10/32'),
-    route: (await l.lab.ip(ns, 'route', 'show', 'table', '1')).includes('198.51.100.0/24 via 10.2.2.254'),
-    rule: (await l.lab.ip(ns, 'rule', 'show')).includes('30500:\tfrom 192.0.2.10 lookup 1'),
+    await t.test('what an admin deletes of rackstrap comes back; the admin own objects stay through 100 checks', async (t) => {
+      const { l, ns } = r;
+      const want = expected(l.loaded, 'Filer1');
+      t.same((await waitFor(l.lab, ns, want, 5000)).state, want, 'up as the description says');
+
+      // Each deletion below is noticed from the kernel's own events and repaired.
+      const deletions: Array<[string, string[]]> = [
+        ['an address', ['addr', 'del', '10.2.2.3/24', 'dev', 'data1']],
+        ['a route', ['route', 'del', 'default', 'table', '1']],
+        ['a rule', ['rule', 'del', 'from', '10.2.2.1', 'lookup', '1']],
+        ['an alias link', ['link', 'del', 'data1']],
+      ];
+      for (const [what, argv] of deletions) {
+        await l.lab.ip(ns, ...argv);
+        const back = await waitFor(l.lab, ns, want, 10_000);
+        t.same(back.state, want, `${what} deleted under the agent is repaired`);
+      }
+      const drift = await controlRequest(r.socket, 'drift');
+      t.ok(drift.repairs >= deletions.length, `${drift.repairs} repairs recorded`);
+      t.same(drift.items, [], 'nothing left to repair');
+
+      // The admin's own address, route and rule, next to rackstrap's.
+      await l.lab.ip(ns, 'addr', 'add', '192.0.2.10/32', 'dev', 'data0');
+      await l.lab.ip(ns, 'route', 'add', '198.51.100.0/24', 'via', '10.2.2.254', 'table', '1', 'proto', 'static');
+      await l.lab.ip(ns, 'rule', 'add', 'from', '192.0.2.10', 'lookup', '1', 'priority', '30500');
+      const adminState = async () => ({
+        addr: (await l.lab.ip(ns, '-4', 'addr', 'show', 'dev', 'data0')).includes('192.0.2.10/32'),
+        route: (await l.lab.ip(ns, 'route', 'show', 'table', '1')).includes('198.51.100.0/24 via 10.2.2.254'),
+        rule: (await l.lab.ip(ns, 'rule', 'show')).includes('30500:\tfrom 192.0.2.10 lookup 1'),
+      });
+      t.same(await adminState(), { addr: true, route: true, rule: true }, 'the admin objects are in place');
+      for (let i = 0; i < 100; i++) await r.agent.checkDrift(`test cycle ${i}`);
+      t.same(await adminState(), { addr: true, route: true, rule: true }, 'still there after 100 comparisons');
+      t.same(await ours(l, ns), want, 'and rackstrap state unchanged');
+      t.same(r.agent.drift.items, [], 'the admin objects are not drift');
+
+      const info = await controlRequest(r.socket, 'info');
+      t.ok(info.watch !== null && info.watch.events > 0, 'the kernel watch saw the events');
+      t.ok(info.drift.checks >= 100, 'every check counted');
+      // The admin takes their objects away again (the tests below compare the whole state).
+      await l.lab.ip(ns, 'rule', 'del', 'from', '192.0.2.10', 'lookup', '1', 'priority', '30500');
+      await l.lab.ip(ns, 'route', 'del', '198.51.100.0/24', 'table', '1');
+      await l.lab.ip(ns, 'addr', 'del', '192.0.2.10/32', 'dev', 'data0');
+    });
+
+    await t.test('per-server counters move by exactly the packets of each flow, survive a rule re-created, and zero', async (t) => {
+      const { l, ns } = r;
+      // An echo on VsvrA's 10.2.2.3, a client in the server namespace sending N datagrams of P bytes.
+      const N = 25;
+      const P = 100;
+      const echo = `const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(7000,'10.2.2.3',()=>console.log('ready'));`;
+      const child = l.lab.spawn(ns, process.execPath, ['-e', echo]);
+      await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+      const zero = await controlRequest(r.socket, 'zero-stats');
+      t.ok(zero.epoch >= 2, 'a new epoch');
+      const before = await controlRequest(r.socket, 'stats');
+      const vsA = (s: typeof before) => s.servers.find((x) => x.server === 'VsvrA')!.addresses.find((a) => a.address === '10.2.2.3')!;
+      const none = { packets: 0, bytes: 0 };
+      const nothing = { in: none, out: none };
+      t.same(vsA(before), { address: '10.2.2.3', in: none, out: none, protocols: { tcp: nothing, udp: nothing, icmp: nothing } }, 'zeroed');
+      const client = `const s=require('dgram').createSocket('udp4');let n=0;s.on('message',()=>{if(++n===${N}){s.close();}});s.bind(0,()=>{for(let i=0;i<${N};i++)s.send(Buffer.alloc(${P}),7000,'10.2.2.3');});setTimeout(()=>process.exit(n===${N}?0:1),5000).unref();`;
+      await l.lab.exec(l.srv, process.execPath, ['-e', client]);
+      const after = await controlRequest(r.socket, 'stats');
+      const bytes = N * (20 + 8 + P);
+      const flow = { in: { packets: N, bytes }, out: { packets: N, bytes } };
+      t.same(vsA(after), { address: '10.2.2.3', ...flow, protocols: { tcp: nothing, udp: flow, icmp: nothing } }, `exactly ${N} datagrams in and out, all of them UDP`);
+      const vsTotal = after.servers.find((x) => x.server === 'VsvrA')!;
+      t.same(vsTotal.in, { packets: N, bytes }, 'the server total adds up its addresses');
+      t.same(vsTotal.protocols?.udp, flow, 'and so does its UDP');
+
+      // ICMP: K echo requests of S bytes of payload, each answered; TCP: one connection that sends a
+      // few bytes and closes (its packet count is the kernel's business: at least the handshake).
+      const K = 4;
+      const S = 56;
+      await l.lab.exec(l.srv, 'ping', ['-c', String(K), '-i', '0.2', '-s', String(S), '-W', '2', '10.2.2.3']);
+      const tcpServer = `require('net').createServer((c)=>{c.on('data',()=>{});c.on('end',()=>c.end());}).listen(7001,'10.2.2.3',()=>console.log('ready'));`;
+      const tcpChild = l.lab.spawn(ns, process.execPath, ['-e', tcpServer]);
+      t.teardown(() => tcpChild.kill());
+      await new Promise<void>((resolve) => tcpChild.stdout?.once('data', () => resolve()));
+      await l.lab.exec(l.srv, process.execPath, ['-e', `const c=require('net').connect(7001,'10.2.2.3',()=>c.end('hello'));c.on('close',()=>process.exit(0));c.resume();`]);
+      const mixed = await controlRequest(r.socket, 'stats');
+      const m = vsA(mixed);
+      const echoBytes = K * (20 + 8 + S);
+      t.same(m.protocols?.icmp, { in: { packets: K, bytes: echoBytes }, out: { packets: K, bytes: echoBytes } }, `exactly ${K} ICMP echo requests in and ${K} replies out`);
+      t.same(m.protocols?.udp, flow, 'UDP unchanged');
+      t.ok((m.protocols?.tcp.in.packets ?? 0) >= 3 && (m.protocols?.tcp.out.packets ?? 0) >= 2, `the TCP connection counted: ${m.protocols?.tcp.in.packets} in, ${m.protocols?.tcp.out.packets} out`);
+      for (const dir of ['in', 'out'] as const) {
+        const sum = (['tcp', 'udp', 'icmp'] as const).reduce((a, p) => ({ packets: a.packets + m.protocols![p][dir].packets, bytes: a.bytes + m.protocols![p][dir].bytes }), { packets: 0, bytes: 0 });
+        t.same(m[dir], sum, `${dir}: the total is TCP + UDP + ICMP, nothing else went to that address`);
+      }
+
+      // The counting rule recreated (its kernel counter back to 0): the figures do not go back.
+      await l.lab.exec(ns, 'iptables', ['-w', '-D', 'RACKSTRAP-IN', '-d', '10.2.2.3/32', '-m', 'comment', '--comment', 'vs.VsvrA']);
+      await controlRequest(r.socket, 'stats');
+      await r.agent.checkDrift('test');
+      const kept = await controlRequest(r.socket, 'stats');
+      t.same(vsA(kept).in, m.in, 'monotonic across the rule being re-created');
+      t.equal(kept.epoch, zero.epoch, 'same epoch');
+      t.ok(after.devices.some((d) => d.ifname === 'eth1' && d.rx.packets > 0), 'device counters from ip -s -j link');
+    });
   });
-  t.same(await adminState(), { addr: true, route: true, rule: true }, 'the admin objects are in place');
-  for (let i = 0; i < 100; i++) await r.agent.checkDrift(`test cycle ${i}`);
-  t.same(await adminState(), { addr: true, route: true, rule: true }, 'still there after 100 comparisons');
-  t.same(await ours(l, ns), want, 'and rackstrap state unchanged');
-  t.same(r.agent.drift.items, [], 'the admin objects are not drift');
 
-  const info = await controlRequest(r.socket, 'info');
-  t.ok(info.watch !== null && info.watch.events > 0, 'the kernel watch saw the events');
-  t.ok(info.drift.checks >= 100, 'every check counted');
-});
+  await t.test('an event storm that overflows the watch still ends repaired', async (t) => {
+    const r = await startFiler1(t, shared, 'repair', { recvBufferSize: 1 });
+    const { l, ns } = r;
+    const want = expected(l.loaded, 'Filer1');
+    t.same((await waitFor(l.lab, ns, want, 5000)).state, want);
+    await l.lab.ip(ns, 'link', 'add', 'adm0', 'type', 'veth', 'peer', 'name', 'adm1');
+    // Our event loop is blocked while ip runs the storm: the tiny buffer must overflow. The owned
+    // address deleted in its middle is only known to be gone from the full re-read.
+    const storm = Array.from({ length: 300 }, (_, i) => `addr add 10.250.${Math.floor(i / 250)}.${(i % 250) + 1}/32 dev adm0`);
+    storm.splice(150, 0, 'addr del 10.2.2.3/24 dev data1');
+    execaSync('ip', ['-n', ns, '-batch', '-'], { input: `${storm.join('\n')}\n` });
+    t.same(await settled(l, ns, want, 10_000), want, 'repaired after the storm');
+    t.ok(r.service.watch!.stats.overflows >= 1, `the overflow was seen (${r.service.watch!.stats.overflows})`);
+    t.ok(r.logs.some((s) => s.includes('"event":"watch"') && s.includes('were lost')), 'and logged');
+    const adm = await l.lab.ipJson<Array<{ addr_info: unknown[] }>>(ns, '-4', 'addr', 'show', 'dev', 'adm0');
+    t.equal(adm[0]!.addr_info.length, 300, "the admin's 300 addresses are untouched");
+    await r.l.lab.ip(r.ns, 'link', 'del', 'adm0');
+  });
 
-t.test('an event storm that overflows the watch still ends repaired', async (t) => {
-  const r = await startFiler1(t, 'qob', 'repair', { recvBufferSize: 1 });
-  const { l, ns } = r;
-  const want = expected(l.loaded, 'Filer1');
-  t.same((await waitFor(l.lab, ns, want, 5000)).state, want);
-  await l.lab.ip(ns, 'link', 'add', 'adm0', 'type', 'veth', 'peer', 'name', 'adm1');
-  // Our event loop is blocked while ip runs the storm: the tiny buffer must overflow. The owned
-  // address deleted in its middle is only known to be gone from the full re-read.
-  const storm = Array.from({ length: 300 }, (_, i) => `addr add 10.250.${Math.floor(i / 250)}.${(i % 250) + 1}/32 dev adm0`);
-  storm.splice(150, 0, 'addr del 10.2.2.3/24 dev data1');
-  execaSync('ip', ['-n', ns, '-batch', '-'], { input: `${storm.join('\n')}\n` });
-  t.same(await settled(l, ns, want, 10_000), want, 'repaired after the storm');
-  t.ok(r.service.watch!.stats.overflows >= 1, `the overflow was seen (${r.service.watch!.stats.overflows})`);
-  t.ok(r.logs.some((s) => s.includes('"event":"watch"') && s.includes('were lost')), 'and logged');
-  const adm = await l.lab.ipJson<Array<{ addr_info: unknown[] }>>(ns, '-4', 'addr', 'show', 'dev', 'adm0');
-  t.equal(adm[0]!.addr_info.length, 300, "the admin's 300 addresses are untouched");
-});
-
-t.test('report: a difference is recorded and logged, and nothing is changed', async (t) => {
-  const r = await startFiler1(t, 'qob', 'report');
-  const { l, ns } = r;
-  const want = expected(l.loaded, 'Filer1');
-  t.same((await waitFor(l.lab, ns, want, 5000)).state, want);
-  await l.lab.ip(ns, 'addr', 'del', '10.2.2.3/24', 'dev', 'data1');
-  await l.lab.ip(ns, 'rule', 'del', 'from', '10.2.2.1', 'lookup', '1');
-  for (let i = 0; i < 5; i++) await r.agent.checkDrift('test');
-  const drift = await controlRequest(r.socket, 'drift');
-  t.equal(drift.policy, 'report');
-  t.equal(drift.repairs, 0, 'no repair in report mode');
-  t.ok(drift.items.some((i) => i.kind === 'addr-add' && i.target.includes('10.2.2.3')), 'the missing address is reported');
-  t.ok(drift.items.some((i) => i.kind === 'rule-add'), 'the missing rule is reported');
-  const now = await actual(l.lab, ns);
-  t.notOk(now.addresses.includes('data1 10.2.2.3/24'), 'the address stays deleted');
-  t.equal(now.rules.length, want.rules.length - 1, 'the rule stays deleted');
-  t.equal(r.logs.filter((s) => s.includes('"event":"drift"') && s.includes('addr-add 10.2.2.3')).length, 1, 'logged once, not every check');
-});
-
-t.test('per-server counters move by exactly the packets of a flow, survive a restart, and zero', async (t) => {
-  const r = await startFiler1(t, 'qob', 'repair');
-  const { l, ns } = r;
-  t.same((await waitFor(l.lab, ns, expected(l.loaded, 'Filer1'), 5000)).state, expected(l.loaded, 'Filer1'));
-  // An echo on VsvrA's 10.2.2.3, a client in the server namespace sending N datagrams of P bytes.
-  const N = 25;
-  const P = 100;
-  const echo = `const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(7000,'10.2.2.3',()=>console.log('ready'));`;
-  const child = l.lab.spawn(ns, process.execPath, ['-e', echo]);
-  await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
-  const zero = await controlRequest(r.socket, 'zero-stats');
-  t.ok(zero.epoch >= 2, 'a new epoch');
-  const before = await controlRequest(r.socket, 'stats');
-  const vsA = (s: typeof before) => s.servers.find((x) => x.server === 'VsvrA')!.addresses.find((a) => a.address === '10.2.2.3')!;
-  t.same(vsA(before), { address: '10.2.2.3', in: { packets: 0, bytes: 0 }, out: { packets: 0, bytes: 0 } }, 'zeroed');
-  const client = `const s=require('dgram').createSocket('udp4');let n=0;s.on('message',()=>{if(++n===${N}){s.close();}});s.bind(0,()=>{for(let i=0;i<${N};i++)s.send(Buffer.alloc(${P}),7000,'10.2.2.3');});setTimeout(()=>process.exit(n===${N}?0:1),5000).unref();`;
-  await l.lab.exec(l.srv, process.execPath, ['-e', client]);
-  const after = await controlRequest(r.socket, 'stats');
-  const bytes = N * (20 + 8 + P);
-  t.same(vsA(after), { address: '10.2.2.3', in: { packets: N, bytes }, out: { packets: N, bytes } }, `exactly ${N} datagrams in and out`);
-  const vsTotal = after.servers.find((x) => x.server === 'VsvrA')!;
-  t.same(vsTotal.in, { packets: N, bytes }, 'the server total adds up its addresses');
-
-  // The counting rule recreated (its kernel counter back to 0): the figures do not go back.
-  await l.lab.exec(ns, 'iptables', ['-w', '-D', 'RACKSTRAP-IN', '-d', '10.2.2.3/32', '-m', 'comment', '--comment', 'vs.VsvrA']);
-  await controlRequest(r.socket, 'stats');
-  await r.agent.checkDrift('test');
-  const kept = await controlRequest(r.socket, 'stats');
-  t.same(vsA(kept).in, { packets: N, bytes }, 'monotonic across the rule being re-created');
-  t.equal(kept.epoch, zero.epoch, 'same epoch');
-  t.ok(after.devices.some((d) => d.ifname === 'eth1' && d.rx.packets > 0), 'device counters from ip -s -j link');
+  await t.test('report: a difference is recorded and logged, and nothing is changed', async (t) => {
+    const r = await startFiler1(t, shared, 'report');
+    const { l, ns } = r;
+    const want = expected(l.loaded, 'Filer1');
+    t.same((await waitFor(l.lab, ns, want, 5000)).state, want);
+    await l.lab.ip(ns, 'addr', 'del', '10.2.2.3/24', 'dev', 'data1');
+    await l.lab.ip(ns, 'rule', 'del', 'from', '10.2.2.1', 'lookup', '1');
+    for (let i = 0; i < 5; i++) await r.agent.checkDrift('test');
+    const drift = await controlRequest(r.socket, 'drift');
+    t.equal(drift.policy, 'report');
+    t.equal(drift.repairs, 0, 'no repair in report mode');
+    t.ok(drift.items.some((i) => i.kind === 'addr-add' && i.target.includes('10.2.2.3')), 'the missing address is reported');
+    t.ok(drift.items.some((i) => i.kind === 'rule-add'), 'the missing rule is reported');
+    const now = await actual(l.lab, ns);
+    t.notOk(now.addresses.includes('data1 10.2.2.3/24'), 'the address stays deleted');
+    t.equal(now.rules.length, want.rules.length - 1, 'the rule stays deleted');
+    t.equal(r.logs.filter((s) => s.includes('"event":"drift"') && s.includes('addr-add 10.2.2.3')).length, 1, 'logged once, not every check');
+  });
 });

@@ -111,7 +111,7 @@ t.test('apply builds the desired state in a namespace; re-plan is empty; teardow
 
   if (after.iptables.available) {
     t.same(after.iptables.chains.sort(), ['RACKSTRAP-IN', 'RACKSTRAP-OUT']);
-    t.equal(after.iptables.rules.filter((r) => r.chain === 'RACKSTRAP-IN' || r.chain === 'RACKSTRAP-OUT').length, 8, 'a counter per address and direction');
+    t.equal(after.iptables.rules.filter((r) => r.chain === 'RACKSTRAP-IN' || r.chain === 'RACKSTRAP-OUT').length, 32, 'a total and a TCP, UDP and ICMP counter per address and direction');
   }
 
   const replan = plan(desired, after);

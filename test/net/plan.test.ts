@@ -109,10 +109,12 @@ t.test('re-plan against the state the plan built (real kernel capture) is empty'
     '-P INPUT ACCEPT', '-P FORWARD ACCEPT', '-P OUTPUT ACCEPT', '-N RACKSTRAP-IN', '-N RACKSTRAP-OUT',
     '-A INPUT -m comment --comment rackstrap -j RACKSTRAP-IN', '-A INPUT -i lo -j ACCEPT',
     '-A OUTPUT -m comment --comment rackstrap -j RACKSTRAP-OUT',
-    ...['10.2.2.1', '10.3.3.1', '10.2.2.3'].flatMap((ip) => [
-      `-A RACKSTRAP-IN -d ${ip}/32 -m comment --comment "vs.VsvrA"`,
-      `-A RACKSTRAP-OUT -s ${ip}/32 -m comment --comment "vs.VsvrA"`,
-    ]),
+    ...['10.2.2.1', '10.3.3.1', '10.2.2.3'].flatMap((ip) =>
+      ['', '-p tcp ', '-p udp ', '-p icmp '].flatMap((proto) => [
+        `-A RACKSTRAP-IN -d ${ip}/32 ${proto}-m comment --comment "vs.VsvrA"`,
+        `-A RACKSTRAP-OUT -s ${ip}/32 ${proto}-m comment --comment "vs.VsvrA"`,
+      ]),
+    ),
   ].join('\n');
   const full = plan(desired, withIptables(built, save));
   t.same(full.steps, [], 'no steps with the counters present');
