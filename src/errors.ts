@@ -31,6 +31,8 @@ export interface Problem {
   /** The rule that was broken, phrased for an admin. */
   rule: string;
   severity: 'error' | 'warning';
+  /** The line of the file and a caret under the column (YAML syntax errors), for people. */
+  excerpt?: string;
 }
 
 /** `file:line:col field: rule` — the one format every command uses for input problems. */
@@ -40,12 +42,17 @@ export function formatProblem(p: Problem): string {
   return `${where}${tag}${p.field}: ${p.rule}`;
 }
 
+/** formatProblem, then the excerpt of the line when there is one (what a terminal shows). */
+export function formatProblemShown(p: Problem): string {
+  return p.excerpt === undefined ? formatProblem(p) : `${formatProblem(p)}\n${p.excerpt}`;
+}
+
 /** An invalid cluster description (or other config file): carries every problem found. */
 export class ConfigError extends RackstrapError {
   readonly problems: Problem[];
   constructor(problems: Problem[]) {
     const errors = problems.filter((p) => p.severity === 'error');
-    super('RS_CONFIG', errors.map(formatProblem).join('\n') || 'invalid configuration');
+    super('RS_CONFIG', errors.map(formatProblemShown).join('\n') || 'invalid configuration');
     this.problems = problems;
   }
 }

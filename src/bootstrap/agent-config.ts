@@ -4,6 +4,7 @@
 // (`agent.yaml:4:18 topologyTimeoutMs: ...`, `RACKSTRAP_NICS: ...`, `--base-mac: ...`), all at once.
 import { LimitedReadError, readLimited } from '../input/read-limited.js';
 import { checkAliases, parseDocumentBounded } from '../options/yaml-bounds.js';
+import { firstYamlError, yamlProblemAt } from '../options/yaml-syntax.js';
 import path from 'node:path';
 import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
@@ -13,6 +14,7 @@ import { KernelIfName } from '../net/desired.js';
 import { parseInterfaceName } from '../options/names.js';
 import { Mac } from '../options/schema.js';
 import { AGENT_LOG_LEVELS } from './agent-log.js';
+import { LOG_FORMATS } from '../log/line.js';
 
 export { DEFAULT_CONFIG_FILE, DEFAULT_CACHE_DIR, defaultControlSocket } from './locations.js';
 import { DEFAULT_CONFIG_FILE, DEFAULT_CACHE_DIR, defaultControlSocket } from './locations.js';
@@ -70,6 +72,8 @@ export const AgentConfigFields = {
   /** Features switched off (seed 004 `--disable-sync-*`); added up over every source. */
   disable: z.array(FeatureName).transform((fs) => fs as Feature[]),
   logLevel: z.enum(AGENT_LOG_LEVELS),
+  /** text (for the journal; the default) or json (one object per line, for programs). */
+  logFormat: z.enum(LOG_FORMATS),
   /** What the daemon does when the kernel drifts from what it built: repair (only its own objects), report, off. */
   reconcile: z.enum(['repair', 'report', 'off']),
   /** The daemon's control socket (`rackstrap show`, `status`). */
@@ -90,6 +94,7 @@ export const AGENT_DEFAULTS = {
   retryIntervalMs: 30_000,
   disable: [] as Feature[],
   logLevel: 'info' as const,
+  logFormat: 'text' as const,
   reconcile: 'repair' as const,
 };
 
@@ -123,6 +128,7 @@ export const ENV_NAMES: Readonly<Record<AgentConfigKey, string>> = {
   featureMask: 'RACKSTRAP_FEATURE_MASK',
   disable: 'RACKSTRAP_DISABLE',
   logLevel: 'RACKSTRAP_LOG_LEVEL',
+  logFormat: 'RACKSTRAP_LOG_FORMAT',
   reconcile: 'RACKSTRAP_RECONCILE',
   controlSocket: 'RACKSTRAP_CONTROL_SOCKET',
 };
@@ -145,6 +151,7 @@ export const FLAG_NAMES: Readonly<Record<AgentConfigKey, string>> = {
   featureMask: '--mask',
   disable: '--no-<feature>',
   logLevel: '--log-level',
+  logFormat: '--log-format',
   reconcile: '--reconcile',
   controlSocket: '--control-socket',
 };
@@ -326,12 +333,14 @@ async function readConfigFile(
   const bounded = parseDocumentBounded(text, { lineCounter: lines, uniqueKeys: true });
   const limit = bounded.ok ? checkAliases(bounded.doc) : bounded.problem;
   if (!bounded.ok || limit) {
-    problems.push({ ...at(limit!.offset), field: '(yaml)', rule: limit!.rule, severity: 'error' });
+    problems.push(yamlProblemAt(limit!.offset, limit!.rule, text, lines, file));
     return { read: true, values: {}, unusable: true };
   }
   const doc = bounded.doc;
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) problems.push({ ...at(e.pos[0]), field: '(yaml)', rule: e.message.split('\n')[0]!, severity: 'error' });
+  // The first syntax error only, with its line (the rest mostly follow from it).
+  const syntax = firstYamlError(doc.errors, text, lines, file);
+  if (syntax !== undefined) {
+    problems.push(syntax);
     return { read: true, values: {}, unusable: true };
   }
   if (doc.contents === null) return { read: true, values: {} };

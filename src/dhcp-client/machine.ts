@@ -125,7 +125,7 @@ function log(level: LogLevel, message: string): Action {
  * per-state timers. Lease timers are the caller's business (they outlive BOUND → RENEWING).
  */
 function setState(s: MachineState, name: ClientState, actions: Action[], patch: Partial<MachineState> = {}): MachineState {
-  actions.push(log('info', `${s.name} -> ${name}`));
+  actions.push(log('debug', `${s.name} -> ${name}`));
   actions.push({ kind: 'cancel-timer', timer: 'retransmit' }, { kind: 'cancel-timer', timer: 'restart' });
   return { ...s, ...patch, name, attempt: 0 };
 }

@@ -1,9 +1,11 @@
-// Structured log of the server: one JSON object per line (time, level, event, fields), written in
+// Structured log of the server: one line per event (time, level, event, fields; text or JSON,
+// ../log/line.ts), written in
 // batches (one write per turn of the event loop, not one per line) so logging every exchange
 // costs little under load. Callers never pass the cluster key or anything derived from it
 // except its fingerprint; the exchange records of respond.ts carry no option 43.
 
 import type { LogLevel } from './respond.js';
+import { formatLogLine, type LineStyle } from '../log/line.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -25,11 +27,14 @@ export interface LoggerOptions {
   level: LogLevel;
   write: (text: string) => void;
   clock?: () => number;
+  /** Text for the journal or JSON (default JSON: what in-process readers parse). */
+  style?: LineStyle;
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
   const min = RANK[opts.level];
   const clock = opts.clock ?? Date.now;
+  const style: LineStyle = opts.style ?? { format: 'json', journal: false };
   let buffered: string[] = [];
   let scheduled = false;
   const flush = (): void => {
@@ -42,7 +47,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   const write = (level: LogLevel, event: string, fields: Record<string, unknown>): void => {
     // time, level and event first, so a line reads well before it is parsed.
     const { level: _l, event: _e, ...rest } = fields;
-    buffered.push(`${JSON.stringify({ time: new Date(clock()).toISOString(), level, event, ...rest })}\n`);
+    buffered.push(formatLogLine(style, { time: clock(), level, event, fields: rest }));
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);

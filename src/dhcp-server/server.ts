@@ -13,6 +13,7 @@ import { loadServerConfig } from './load-config.js';
 import { LeaseStore } from './leases.js';
 import { isDurable, type LeaseOp } from './lease-table.js';
 import type { PairHooks } from './pair-hooks.js';
+import type { LineStyle } from '../log/line.js';
 import { createLogger, LogLimiter, RateLimitedCounter, type Logger } from './logger.js';
 import { Intake, PRIORITY_NAMES, type Priority } from './intake.js';
 import { triage } from './triage.js';
@@ -46,6 +47,8 @@ export interface ServeOptions {
   interfaces: readonly string[];
   leaseFile: string;
   logLevel?: LogLevel;
+  /** Text for the journal or JSON lines (default JSON). */
+  logStyle?: LineStyle;
   policy?: Partial<Policy>;
   /** Log sink (default: stdout). */
   write?: (text: string) => void;
@@ -139,7 +142,7 @@ export class DhcpServer {
   /** Loads everything, opens the sockets and starts answering. Throws what stops a start. */
   static async start(opts: ServeOptions): Promise<DhcpServer> {
     if (opts.interfaces.length === 0) throw new RackstrapError('RS_USAGE', 'serve needs at least one --interface');
-    const log = createLogger({ level: opts.logLevel ?? 'info', write: opts.write ?? stdoutSink() });
+    const log = createLogger({ level: opts.logLevel ?? 'info', write: opts.write ?? stdoutSink(), ...(opts.logStyle ? { style: opts.logStyle } : {}) });
     const t0 = performance.now();
     // The description loads in a worker; the JIT warm-up runs here meanwhile.
     const loading = loadServerConfig(opts.configFile);

@@ -39,6 +39,8 @@ export function agentConfig(s: AgentSetup): AgentConfigFile {
     retransmitBaseMs: s.retransmitBaseMs ?? 250,
     refreshIntervalMs: s.refreshIntervalMs ?? 5000,
     retryIntervalMs: 2000,
+    // The lab reads the agent's events.
+    logFormat: 'json',
   };
 }
 

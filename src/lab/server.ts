@@ -20,7 +20,7 @@ const isEvent = (event: string) => (line: string) => {
 };
 
 export async function startServer(lab: LabPlan, configFile: string, leaseFile: string, timeoutMs = 120_000): Promise<ServerReady> {
-  const args = ['serve', configFile, ...lab.serverInterfaces.flatMap((i) => ['--interface', i.ifname]), '--lease-file', leaseFile];
+  const args = ['serve', configFile, ...lab.serverInterfaces.flatMap((i) => ['--interface', i.ifname]), '--lease-file', leaseFile, '--log-format', 'json'];
   const child = spawnRackstrap('rackstrap serve', lab.serverNetns, args);
   try {
     const { line, at } = await child.waitLine(isEvent('ready'), timeoutMs, 'ready line');

@@ -1,7 +1,8 @@
 // YAML text -> validated, normalized cluster description, or a ConfigError listing every problem
-// with file:line:col. Three stages, each reporting all it finds: YAML syntax, the zod shape
-// (schema.ts), then normalization and the cross-field rules (rules/). Positions come from the YAML
-// document itself (parseDocument + LineCounter), so a rule only names a path.
+// with file:line:col. Three stages: YAML syntax (the first error only, shown with its line and a
+// caret), the zod shape (schema.ts), then normalization and the cross-field rules (rules/), these
+// two reporting all they find. Positions come from the YAML document itself (parseDocument +
+// LineCounter), so a rule only names a path.
 import * as path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { core as zcore } from 'zod';
@@ -12,6 +13,7 @@ import { normalizeDescription, type ResolvedFiler } from './normalize.js';
 import { checkCluster } from './rules/index.js';
 import { formatPath, type Finding, type Path } from './rules/context.js';
 import { checkAliases, parseDocumentBounded, type BoundProblem } from './yaml-bounds.js';
+import { firstLine, firstYamlError, yamlProblemAt } from './yaml-syntax.js';
 
 /** A cluster description that passed every rule: what every later part of rackstrap starts from. */
 export interface LoadedCluster {
@@ -47,26 +49,15 @@ export function loadClusterText(text: string, fileName: string): LoadedCluster {
   // yaml's own uniqueKeys check compares each key with every earlier key of its map: quadratic,
   // seconds for a 16,000-server cluster. duplicateKeyErrors does the same check in one pass.
   const at = (line: number, col: number) => ({ file: fileName, line, col });
-  const boundProblem = (b: BoundProblem): ConfigError =>
-    new ConfigError([{ file: fileName, ...lineCounter.linePos(b.offset), field: '(yaml)', rule: b.rule, severity: 'error' }]);
+  const boundProblem = (b: BoundProblem): ConfigError => new ConfigError([yamlProblemAt(b.offset, b.rule, text, lineCounter, fileName)]);
   const parsedYaml = parseDocumentBounded(text, { lineCounter, uniqueKeys: false });
   if (!parsedYaml.ok) throw boundProblem(parsedYaml.problem);
   const doc = parsedYaml.doc;
-  const duplicateKeys = duplicateKeyErrors(doc);
-
-  // Positions from the LineCounter: with prettyErrors off, yaml leaves linePos unset.
-  const yamlProblem = (e: { pos: [number, number]; message: string }, severity: 'error' | 'warning'): Problem => ({
-    file: fileName,
-    ...lineCounter.linePos(e.pos[0]),
-    field: '(yaml)',
-    rule: firstLine(e.message),
-    severity,
-  });
-  const syntax: Problem[] = [
-    ...[...doc.errors, ...duplicateKeys].map((e) => yamlProblem(e, 'error')),
-    ...doc.warnings.map((w) => yamlProblem(w, 'warning')),
-  ];
-  if (doc.errors.length || duplicateKeys.length) throw new ConfigError(syntax);
+  // A syntax error stops at the first one, shown with its line: the parser's later errors mostly
+  // come from where it lost its place.
+  const syntax = firstYamlError([...doc.errors, ...duplicateKeyErrors(doc)], text, lineCounter, fileName);
+  if (syntax !== undefined) throw new ConfigError([syntax]);
+  const yamlWarnings: Problem[] = doc.warnings.map((w) => ({ file: fileName, ...lineCounter.linePos(w.pos[0]), field: '(yaml)', rule: firstLine(w.message), severity: 'warning' }));
   if (text.includes('\0')) throw new ConfigError([{ ...at(1, 1), field: '(document)', rule: 'binary data, not a YAML cluster description', severity: 'error' }]);
   if (doc.contents === null) throw new ConfigError([{ ...at(1, 1), field: '(document)', rule: 'the file is empty: a cluster description has cluster, scope and filers', severity: 'error' }]);
 
@@ -83,7 +74,7 @@ export function loadClusterText(text: string, fileName: string): LoadedCluster {
   }
   const parsed = ClusterDescription.safeParse(data);
   if (!parsed.success) {
-    throw new ConfigError([...syntax, ...parsed.error.issues.flatMap((i) => issueFindings(i, data)).map(toProblem)].sort(byPosition));
+    throw new ConfigError([...yamlWarnings, ...parsed.error.issues.flatMap((i) => issueFindings(i, data)).map(toProblem)].sort(byPosition));
   }
 
   const normalized = normalizeDescription(parsed.data);
@@ -92,7 +83,7 @@ export function loadClusterText(text: string, fileName: string): LoadedCluster {
   const findings = normalized.unresolved.length
     ? normalized.findings
     : [...normalized.findings, ...checkCluster(normalized.description, normalized.filers)];
-  const problems = [...syntax, ...findings.map(toProblem)].sort(byPosition);
+  const problems = [...yamlWarnings, ...findings.map(toProblem)].sort(byPosition);
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems);
   const keyFile = normalized.description.cluster.keyFile;
   return {
@@ -102,10 +93,6 @@ export function loadClusterText(text: string, fileName: string): LoadedCluster {
     warnings: problems,
     keyFile: keyFile === undefined ? undefined : path.resolve(path.dirname(fileName), keyFile),
   };
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
 function byPosition(a: Problem, b: Problem): number {

@@ -68,7 +68,7 @@ t.test('DORA over the link: bound with the reserved address, chaddr = MAC, ident
   t.equal(discover?.port, 67);
   t.ok(discover?.message.chaddr.equals(MAC));
   t.equal(discover?.message.options.get(OPTION.CLIENT_ID)?.toString('latin1'), MGMT);
-  t.ok(r.lines.some((l) => l === `info: mgmt0 ${MGMT}: selecting -> requesting`), 'logs name interface and identifier');
+  t.ok(r.lines.some((l) => l === `debug: mgmt0 ${MGMT}: selecting -> requesting`), 'logs name interface and identifier');
   await c.stop();
   t.same(r.clock.pending(), [], 'no timer left after stop');
   t.equal(r.transport.subscribers, 0, 'unsubscribed');

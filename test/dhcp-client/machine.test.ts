@@ -15,7 +15,7 @@ t.test('start: INIT -> SELECTING with a broadcast DISCOVER carrying who we are a
   const w = new Walk();
   const { state, actions } = w.step({ kind: 'start' });
   t.equal(state.name, 'selecting');
-  t.same(logs(actions).filter((l) => l.includes('->')), ['info: stopped -> init', 'info: init -> selecting'], 'setState logs each step');
+  t.same(logs(actions).filter((l) => l.includes('->')), ['debug: stopped -> init', 'debug: init -> selecting'], 'setState logs each step, at debug');
   const [send, ...more] = sends(actions);
   t.equal(more.length, 0, 'one message');
   t.equal(send?.to, BROADCAST);
@@ -346,13 +346,13 @@ t.test('REBINDING: any server may renew; expiry drops the address and DISCOVERs'
   t.same(emitted(x.actions), [{ event: 'expired', lease }]);
   t.equal(x.state.lease, undefined);
   t.equal(sends(x.actions)[0]?.message.options.get(OPTION.MESSAGE_TYPE), MESSAGE_TYPE.DISCOVER);
-  t.same(logs(x.actions).filter((l) => l.includes('->')), ['info: rebinding -> init', 'info: init -> selecting']);
+  t.same(logs(x.actions).filter((l) => l.includes('->')), ['debug: rebinding -> init', 'debug: init -> selecting']);
 });
 
 t.test('INIT-REBOOT: REQUEST for the cached address; ACK binds, NAK restarts, silence falls back to DISCOVER', async (t) => {
   const w = new Walk().toRebooting('10.0.0.60');
   t.equal(w.state.name, 'rebooting');
-  t.same(logs(w.last.actions).filter((l) => l.includes('->')), ['info: stopped -> init-reboot', 'info: init-reboot -> rebooting']);
+  t.same(logs(w.last.actions).filter((l) => l.includes('->')), ['debug: stopped -> init-reboot', 'debug: init-reboot -> rebooting']);
   const m = sends(w.last.actions)[0]!.message;
   t.equal(m.options.get(OPTION.MESSAGE_TYPE), MESSAGE_TYPE.REQUEST);
   t.equal(m.options.get(OPTION.REQUESTED_ADDRESS), '10.0.0.60', 'option 50 = cached address');

@@ -30,7 +30,7 @@ t.test('reload with a /dev/zero key: refused in bounded memory, the next reload 
   writeFileSync(keyFile, KEY, { mode: 0o600 });
   writeFileSync(config, exampleText({ keyFile: 'cluster.key' }));
 
-  const child = lab.spawn(ns, '/usr/bin/prlimit', [`--as=${ADDRESS_SPACE_BYTES}`, process.execPath, BIN, 'serve', config, '--interface', 'srv0', '--lease-file', join(dir, 'leases.log')], {
+  const child = lab.spawn(ns, '/usr/bin/prlimit', [`--as=${ADDRESS_SPACE_BYTES}`, process.execPath, BIN, 'serve', config, '--interface', 'srv0', '--lease-file', join(dir, 'leases.log'), '--log-format', 'json'], {
     env: { ...process.env, NO_COLOR: '1' } as Record<string, string>,
   });
   const lines: Line[] = [];

@@ -12,6 +12,7 @@ export interface ServeOptions extends PairFlags {
   interface: string[];
   leaseFile: string;
   logLevel: LogLevel | string;
+  logFormat: string;
   declineQuarantine: number;
   offerHold: number;
 }
@@ -38,6 +39,7 @@ export const defineServe: DefineCommand = (program, lazy) => {
     .requiredOption('-i, --interface <name>', 'interface to serve; repeat for more', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--lease-file <path>', 'append-only lease log (one server per file)', DEFAULT_LEASE_FILE)
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')}: exchanges are logged at info`, 'info')
+    .option('--log-format <format>', 'text (for the journal) or json (one object per line)', 'text')
     .option('--decline-quarantine <seconds>', 'how long a DECLINEd address is not handed out', seconds('--decline-quarantine'), DEFAULT_POLICY.declineQuarantineS)
     .option('--offer-hold <seconds>', 'how long an offered address stays promised', seconds('--offer-hold'), DEFAULT_POLICY.offerHoldS)
     .option('--pair-name <name>', 'run as one server of a pair, under this name (see README: server pairs)')

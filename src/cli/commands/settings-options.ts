@@ -22,6 +22,7 @@ export interface SettingsOptions {
   retryInterval?: string;
   mask?: string;
   logLevel?: string;
+  logFormat?: string;
   reconcile?: string;
   controlSocket?: string;
   /** Commander's negatable --no-<feature>: false when given. */
@@ -62,6 +63,7 @@ export function addSettingsOptions(cmd: Command, what: { timers: boolean }): Com
       .option('--refresh-interval <ms>', 'ask for the topology again this often (default 300000)')
       .option('--retry-interval <ms>', 'after a failed change, try again this much later (default 30000)')
       .option('--log-level <level>', 'debug, info, warn or error (default info)')
+      .option('--log-format <format>', 'text (for the journal, default) or json (one object per line)')
       .option('--reconcile <policy>', 'when the host drifts from what was built: repair (default; only rackstrap\'s own objects), report or off')
       .option('--control-socket <path>', 'control socket for `rackstrap show` (default /run/rackstrap/agent.sock)');
   }

@@ -2,7 +2,8 @@
 //   rackstrap agent            daemon: until SIGTERM/SIGINT (SIGHUP asks for the topology now)
 //   rackstrap agent --once     bring up, write the cache, exit 0 (a oneshot unit, tests)
 //   rackstrap agent --down     release the leases, remove what rackstrap built
-// Settings: /etc/rackstrap/agent.yaml < RACKSTRAP_* < flags (seed 004). Logs: JSON lines on stderr.
+// Settings: /etc/rackstrap/agent.yaml < RACKSTRAP_* < flags. Logs on stderr: text for the journal,
+// or JSON lines with --log-format json (../../bootstrap/agent-log.ts).
 import type { AgentLog } from '../../bootstrap/agent-log.js';
 import { Agent, AgentStoppedError, NoConfigurationError } from '../../bootstrap/bootstrap.js';
 import { bringDown } from '../../bootstrap/down.js';
@@ -36,6 +37,7 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
       r = await agent.bringUp();
     } finally {
       await agent.stop();
+      log.flush();
     }
     if (r.source === 'none') throw new NoConfigurationError(`rackstrap agent: ${r.reason}`);
     io.out(`${r.filer}: up from ${r.source === 'dhcp' ? 'DHCP' : 'the cache'}, generation ${r.generation}${r.missing.length > 0 ? `; no address yet for ${r.missing.join(', ')}` : ''}`);
@@ -126,6 +128,7 @@ async function runDaemon(
     }
     await stopped;
   } finally {
+    log.flush();
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
     process.off('SIGHUP', onHup);

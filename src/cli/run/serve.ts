@@ -1,6 +1,6 @@
 // rackstrap serve FILE --interface IF [--interface IF2 ...] (definition: ../commands/serve.ts):
 // the embedded DHCP server. Answers only the cluster's identifiers and topology requests (plus a
-// subnet's pool, if one is configured), logs one JSON line per exchange on stdout, reloads FILE on
+// subnet's pool, if one is configured), logs one line per exchange on stdout (text, or JSON with --log-format json), reloads FILE on
 // SIGHUP and stops cleanly on SIGTERM/SIGINT. Runs until stopped; start-up problems exit 1 with
 // the reason. With --pair-name it is one server of a hot-standby pair (src/sync).
 import { mkdirSync } from 'node:fs';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { UsageError } from '../../errors.js';
 import { toNumber } from '../../dhcp-server/address.js';
 import { isLogLevel, LOG_LEVELS } from '../../dhcp-server/logger.js';
+import { isLogFormat, lineStyle, LOG_FORMATS } from '../../log/line.js';
 import type { PairHooks } from '../../dhcp-server/pair-hooks.js';
 import { DhcpServer, readIngress, runUntilSignalled } from '../../dhcp-server/server.js';
 import { makeRunner } from '../../net/runner.js';
@@ -32,8 +33,9 @@ function interfaceFor(address: string, interfaces: readonly string[]): string {
 }
 
 export async function run(io: Io, file: string, opts: ServeOptions): Promise<void> {
-  void io; // the server logs JSON lines on stdout itself; errors reach main as exceptions
+  void io; // the server logs on stdout itself; errors reach main as exceptions
   if (!isLogLevel(opts.logLevel)) throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(opts.logLevel)}`);
+  if (!isLogFormat(opts.logFormat)) throw new UsageError(`--log-format: expected one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(opts.logFormat)}`);
   if (opts.interface.length === 0) throw new UsageError('serve needs at least one --interface');
   const pairSettings = pairSettingsFromFlags(opts);
   const secret = pairSettings ? readSecretFile(pairSettings.secretFile) : undefined;
@@ -52,6 +54,7 @@ export async function run(io: Io, file: string, opts: ServeOptions): Promise<voi
     interfaces: opts.interface,
     leaseFile: opts.leaseFile,
     logLevel: opts.logLevel,
+    logStyle: lineStyle(opts.logFormat, 1),
     policy: { declineQuarantineS: opts.declineQuarantine, offerHoldS: opts.offerHold },
     ...(pairSettings ? { pair: hooks } : {}),
   });

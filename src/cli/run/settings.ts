@@ -4,6 +4,7 @@ import { loadAgentConfig, type TextSettings } from '../../bootstrap/agent-config
 import { resolveAgentSettings, type AgentSettings } from '../../bootstrap/settings.js';
 import { FEATURE_NAMES, makeAgentRuntime, type Feature } from '../../bootstrap/runtime.js';
 import type { SettingsOptions } from '../commands/settings-options.js';
+import { lineStyle } from '../../log/line.js';
 import { keyFileModeWarning } from '../../cluster-key/key-file-mode.js';
 
 /** Flags in the shape loadAgentConfig reads (the same text parsing as RACKSTRAP_*). */
@@ -25,6 +26,7 @@ export function flagSettings(o: SettingsOptions): TextSettings {
     retryIntervalMs: pick(o.retryInterval),
     featureMask: pick(o.mask),
     logLevel: pick(o.logLevel),
+    logFormat: pick(o.logFormat),
     reconcile: pick(o.reconcile),
     controlSocket: pick(o.controlSocket),
     ...(disable.length > 0 ? { disable } : {}),
@@ -35,7 +37,7 @@ export function flagSettings(o: SettingsOptions): TextSettings {
 /** Settings, log and runtime (runner, sockets) for a command working from the agent's settings. */
 export async function loadSettings(o: SettingsOptions): Promise<{ settings: AgentSettings; log: AgentLog; runtime: ReturnType<typeof makeAgentRuntime> }> {
   const loaded = await loadAgentConfig({ ...(o.config === undefined ? {} : { file: o.config }), flags: flagSettings(o) });
-  const log = makeAgentLog({ level: loaded.config.logLevel });
+  const log = makeAgentLog({ level: loaded.config.logLevel, style: lineStyle(loaded.config.logFormat, 2) });
   if (loaded.file !== undefined) log.debug('config', `read ${loaded.file}`, { origins: loaded.origins });
   const exposed = loaded.config.keyFile === undefined ? undefined : keyFileModeWarning(loaded.config.keyFile);
   if (exposed !== undefined) log.warn('key-file', exposed.replace(/^warning: /, ''));

@@ -2,7 +2,7 @@
 // `file:line:col field: rule`, one per line, in file order; exit 1 when any is an error.
 import { keyId, readDescriptionKey } from '../../cluster-key/key-file.js';
 import { keyFileModeWarning } from '../../cluster-key/key-file-mode.js';
-import { ConfigError, formatProblem, type Problem } from '../../errors.js';
+import { ConfigError, formatProblem, formatProblemShown, type Problem } from '../../errors.js';
 import { loadClusterFile, loadClusterText, MAX_DESCRIPTION_BYTES, type LoadedCluster } from '../../options/load.js';
 import { ipv6Notice, reservationsOf } from '../../options/resolve.js';
 import type { ValidateOptions } from '../commands/validate.js';
@@ -32,7 +32,7 @@ export async function loadOrReport(file: string, io: Io): Promise<LoadedCluster>
     return loaded;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    for (const p of e.problems) io.err(formatProblem(p));
+    for (const p of e.problems) io.err(formatProblemShown(p));
     io.err(`${file}: ${summary(e.problems)}`);
     throw new ExitCode(1);
   }

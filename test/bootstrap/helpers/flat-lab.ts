@@ -51,7 +51,7 @@ export const CHECKOUT_RACKSTRAP: readonly string[] = [process.execPath, BIN];
 
 /** `rackstrap serve` in the server namespace; resolves once it logged `ready`. */
 export async function startServer(l: FlatLab, config: string, leaseFile: string, rackstrap: readonly string[] = CHECKOUT_RACKSTRAP): Promise<{ child: ResultPromise; lines: string[] }> {
-  const child = l.lab.spawn(l.srv, rackstrap[0]!, [...rackstrap.slice(1), 'serve', config, '--interface', 'eth0', '--lease-file', leaseFile, '--log-level', 'info']);
+  const child = l.lab.spawn(l.srv, rackstrap[0]!, [...rackstrap.slice(1), 'serve', config, '--interface', 'eth0', '--lease-file', leaseFile, '--log-level', 'info', '--log-format', 'json']);
   const lines: string[] = [];
   let partial = '';
   await new Promise<void>((resolve, reject) => {
@@ -104,6 +104,7 @@ export function agentArgs(l: FlatLab, cacheDir: string, extra: string[] = []): s
     '--retransmit-base', '100',
     '--topology-timeout', '1000',
     '--address-timeout', '3000',
+    '--log-format', 'json',
     ...extra,
   ];
 }

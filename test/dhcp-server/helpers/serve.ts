@@ -58,7 +58,7 @@ export class ServeProcess {
   }
 
   static start(lab: Lab, ns: string, args: ServeArgs): ServeProcess {
-    const argv = [BIN, 'serve', args.config, ...args.interfaces.flatMap((i) => ['--interface', i]), '--lease-file', args.leaseFile, '--log-level', args.logLevel ?? 'debug', ...(args.extra ?? [])];
+    const argv = [BIN, 'serve', args.config, ...args.interfaces.flatMap((i) => ['--interface', i]), '--lease-file', args.leaseFile, '--log-level', args.logLevel ?? 'debug', '--log-format', 'json', ...(args.extra ?? [])];
     return new ServeProcess(lab.spawn(ns, process.execPath, argv, { env: { ...process.env, NO_COLOR: '1' } as Record<string, string> }));
   }
 
