@@ -6,7 +6,8 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, RackstrapError } from '../errors.js';
-import { loadServerConfigInline, type LoadedConfig } from './load-config.js';
+import type { LoadedConfig } from './load-config.js';
+import { loadServerConfigInline } from './load-inline.js';
 
 export interface WorkerRequest {
   file: string;

@@ -165,23 +165,4 @@ export function buildServerConfig(loaded: LoadedCluster, opts: BuildOptions = {}
   };
 }
 
-/** The subnet holding `address`, or undefined. */
-export function subnetOf(config: ServerConfig, address: number): SubnetConfig | undefined {
-  for (const s of config.subnets) if (((address & s.mask) >>> 0) === s.network) return s;
-  return undefined;
-}
-
-/** Counts for the start-up and reload log lines. */
-export function describeConfig(config: ServerConfig): Record<string, number | string | undefined> {
-  return {
-    file: config.file,
-    cluster: config.clusterName,
-    generation: config.generation,
-    subnets: config.subnets.length,
-    reservations: config.reservations.size,
-    topologies: config.topologies.size,
-    pools: config.subnets.filter((s) => s.pool).length,
-    bootstrapRanges: config.subnets.filter((s) => s.bootstrap).length,
-    keyId: config.keyFingerprint,
-  };
-}
+export { describeConfig, subnetOf } from './describe-config.js';

@@ -3,12 +3,11 @@
 // server must go on answering meanwhile (SIGHUP), and not keep the loader's garbage in its RSS.
 
 import { Worker } from 'node:worker_threads';
-import { readDescriptionKey } from '../cluster-key/key-file.js';
 import path from 'node:path';
 import { INSTALLED_LIB_DIR } from '../installed.js';
-import { ConfigError, RackstrapError, formatProblem } from '../errors.js';
-import { loadClusterFile } from '../options/load.js';
-import { buildServerConfig, type ServerConfig, type TopologyEntry } from './config.js';
+import { ConfigError, RackstrapError } from '../errors.js';
+import type { LoadInputs } from './compiled.js';
+import type { ServerConfig, TopologyEntry } from './config.js';
 import type { WorkerReply } from './config-worker.js';
 
 export interface LoadedConfig {
@@ -17,18 +16,17 @@ export interface LoadedConfig {
   warnings: string[];
   /** Time the worker took to load, validate and build, ms. */
   loadMs?: number;
+  /** What a full load read (the compiled form's fingerprint); absent when served from the compiled form. */
+  inputs?: LoadInputs;
 }
 
-/** Reads the description and the key it names, and builds the tables, in this thread. */
+/** Reads the description and the key it names, and builds the tables, in this thread (loads the schema and YAML on first use). */
 export async function loadServerConfigInline(file: string): Promise<LoadedConfig> {
-  const loaded = await loadClusterFile(file);
-  // The key file's bytes as they are (no trimming), read as the generator and the agent read it.
-  const key = await readDescriptionKey(loaded);
-  return { config: buildServerConfig(loaded, key ? { key } : {}), warnings: loaded.warnings.map(formatProblem) };
+  return (await import('./load-inline.js')).loadServerConfigInline(file);
 }
 
 /** Structured clone turns Buffers into Uint8Arrays: make option 43 a Buffer again. */
-function revive(loaded: LoadedConfig): LoadedConfig {
+export function revive(loaded: LoadedConfig): LoadedConfig {
   const topologies = new Map<string, TopologyEntry>();
   for (const [k, v] of loaded.config.topologies) {
     const u8 = v.option43 as Uint8Array;

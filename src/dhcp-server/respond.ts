@@ -28,7 +28,7 @@ import {
   type MessageType,
 } from '../dhcp-packet/index.js';
 import { EncodeError } from '../errors.js';
-import { signForExchange } from '../options/wire/index.js';
+import { signForExchange } from '../options/wire/exchange.js';
 import { LIMITED_BROADCAST, ZERO, colonHexFast, inRange, toText, tryNumber, type AddressRange } from './address.js';
 import type { AddressReservation, ServerConfig, SubnetConfig, TopologyEntry } from './config.js';
 import type { Priority } from './intake.js';

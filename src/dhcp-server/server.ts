@@ -8,8 +8,10 @@ import { decodeMessage } from '../dhcp-packet/index.js';
 import { ConfigError, DecodeError, RackstrapError, formatProblem } from '../errors.js';
 import { openInterfaceSocket, setArpEntry, type InterfaceRemoteInfo, type InterfaceSocket } from '../net/interface-socket.js';
 import { toNumber } from './address.js';
-import { describeConfig, type ServerConfig } from './config.js';
-import { loadServerConfig } from './load-config.js';
+import type { ServerConfig } from './config.js';
+import { describeConfig } from './describe-config.js';
+import { loadServerConfig, revive, type LoadedConfig } from './load-config.js';
+import { compiledPathFor, readCompiled, writeCompiled } from './compiled.js';
 import { LeaseStore } from './leases.js';
 import { isDurable, type LeaseOp } from './lease-table.js';
 import type { PairHooks } from './pair-hooks.js';
@@ -37,6 +39,15 @@ const BACKLOG_INTERVAL_MS = 20;
  * came before it.
  */
 const SLICE_MS = 1;
+/**
+ * The warm-up after a start from the compiled form (warm-up.ts): WARM_UP_ROUNDS DORAs in slices
+ * of WARM_UP_SLICE (well under a millisecond each), each only once no request came for
+ * WARM_UP_QUIET_MS; given up after WARM_UP_GIVE_UP_MS.
+ */
+const WARM_UP_ROUNDS = 1000;
+const WARM_UP_SLICE = 5;
+const WARM_UP_QUIET_MS = 5;
+const WARM_UP_GIVE_UP_MS = 30_000;
 /** How often the counts of log lines left out (LogLimiter) are written, ms. */
 const SUPPRESSED_SUMMARY_MS = 10_000;
 
@@ -56,6 +67,11 @@ export interface ServeOptions {
   port?: number;
   /** Set when this server is one of a pair (src/sync). */
   pair?: PairHooks;
+  /**
+   * Start from the compiled form of the description left next to the lease log by the last full
+   * load, when it is still this description's, and leave one after each full load (default true).
+   */
+  compiled?: boolean;
 }
 
 /** IPv4 addresses and MTU of an interface in this process's network namespace. */
@@ -125,6 +141,8 @@ export class DhcpServer {
   readonly #shed: RateLimitedCounter;
   readonly #intake = new Intake<Queued>();
   #draining = false;
+  /** When the last datagram came in (performance.now()): the warm-up waits for quiet. */
+  #lastRequestAt = 0;
   readonly #limiter = new LogLimiter();
   #summaryTimer: NodeJS.Timeout | undefined;
   readonly stats = { received: 0, replied: 0, ignored: 0, malformed: 0, shed: 0, logFailures: 0, sendFailures: 0, notAnswering: 0, dropped: { cluster: 0, known: 0, stranger: 0 } };
@@ -144,11 +162,21 @@ export class DhcpServer {
     if (opts.interfaces.length === 0) throw new RackstrapError('RS_USAGE', 'serve needs at least one --interface');
     const log = createLogger({ level: opts.logLevel ?? 'info', write: opts.write ?? stdoutSink(), ...(opts.logStyle ? { style: opts.logStyle } : {}) });
     const t0 = performance.now();
-    // The description loads in a worker; the JIT warm-up runs here meanwhile.
-    const loading = loadServerConfig(opts.configFile);
-    loading.catch(() => undefined);
-    const warmUpMs = warmUp();
-    const { config, warnings, loadMs } = await loading;
+    // The compiled form of the description when it is the one this description validated to;
+    // else the full load in a worker, with the JIT warm-up here meanwhile (then it is done).
+    const compiledFile = compiledPathFor(opts.leaseFile);
+    const compiled = opts.compiled === false ? { ok: false as const, reason: 'not used' } : readCompiled(compiledFile, opts.configFile);
+    let loaded: LoadedConfig;
+    let warmUpMs: number | undefined;
+    if (compiled.ok) {
+      loaded = revive(compiled.loaded);
+    } else {
+      const loading = loadServerConfig(opts.configFile);
+      loading.catch(() => undefined);
+      warmUpMs = warmUp();
+      loaded = await loading;
+    }
+    const { config, warnings, loadMs } = loaded;
     for (const w of warnings) log.log('warn', 'config-warning', { problem: w });
     const { store, replay } = await LeaseStore.open(opts.leaseFile);
     if (replay.skipped.length > 0) {
@@ -191,14 +219,46 @@ export class DhcpServer {
       startMs: Math.round(performance.now() - t0),
       loadMs: loadMs === undefined ? undefined : Math.round(loadMs),
       sinceProcessStartMs: Math.round(performance.now()),
-      warmUpMs: Math.round(warmUpMs),
+      description: compiled.ok ? 'compiled form' : `validated (compiled form: ${compiled.reason})`,
+      warmUpMs: warmUpMs === undefined ? undefined : Math.round(warmUpMs),
       pid: process.pid,
     });
     for (const s of server.#served.values()) {
       if (s.ingress.addresses.length === 0) log.log('warn', 'interface-without-address', { interface: s.ingress.ifname, detail: 'no IPv4 address: nothing can be answered there (option 54 needs one)' });
     }
     log.flush();
+    if (warmUpMs === undefined) server.#warmUpWhenIdle();
+    if (loaded.inputs !== undefined) server.#saveCompiled(loaded);
     return server;
+  }
+
+  /**
+   * The JIT warm-up after a start from the compiled form, in small slices and only while the
+   * sockets are quiet: a real request always goes first (and warms the same code itself), so
+   * under load the warm-up simply never runs.
+   */
+  #warmUpWhenIdle(left = WARM_UP_ROUNDS, deadline = performance.now() + WARM_UP_GIVE_UP_MS): void {
+    if (this.#stopping || left <= 0 || performance.now() > deadline) return;
+    setTimeout(() => {
+      if (!this.#draining && performance.now() - this.#lastRequestAt >= WARM_UP_QUIET_MS) {
+        warmUp(WARM_UP_SLICE);
+        left -= WARM_UP_SLICE;
+      }
+      this.#warmUpWhenIdle(left, deadline);
+    }, 1).unref();
+  }
+
+  /** Leaves the compiled form of a description that just validated, for the next start (a failure only costs that start the full load). */
+  #saveCompiled(loaded: LoadedConfig): void {
+    if (this.#opts.compiled === false || loaded.inputs === undefined) return;
+    const inputs = loaded.inputs;
+    setImmediate(() => {
+      try {
+        writeCompiled(compiledPathFor(this.#opts.leaseFile), this.#opts.configFile, inputs, loaded);
+      } catch (err) {
+        this.#log.log('warn', 'compiled-description-not-written', { file: compiledPathFor(this.#opts.leaseFile), error: (err as Error).message, detail: 'the next start validates the description in full' });
+      }
+    });
   }
 
   get config(): ServerConfig {
@@ -232,6 +292,7 @@ export class DhcpServer {
     const served = this.#served.get(rinfo.ifname);
     if (!served) return;
     this.stats.received++;
+    this.#lastRequestAt = performance.now();
     const pair = this.#opts.pair;
     if (pair !== undefined && !pair.answering()) {
       this.stats.notAnswering++;
@@ -431,9 +492,11 @@ export class DhcpServer {
     if (this.#stopping) return false;
     this.refreshInterfaces();
     try {
-      const { config, warnings } = await loadServerConfig(this.#opts.configFile);
+      const loaded = await loadServerConfig(this.#opts.configFile);
+      const { config, warnings } = loaded;
       for (const w of warnings) this.#log.log('warn', 'config-warning', { problem: w });
       this.#config = config;
+      this.#saveCompiled(loaded);
       this.#log.notice('reloaded', { ...describeConfig(config), interfaces: this.#interfaceSummary() });
       return true;
     } catch (err) {

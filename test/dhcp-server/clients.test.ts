@@ -25,8 +25,9 @@ const colonHexText = (text: string): string => [...Buffer.from(text, 'latin1')].
 const dhclientScript = (events: string): string => `#!/bin/sh
 # Records each event; configures the address like dhclient-script would (without touching resolv.conf).
 EVENTS='${events}'
-echo "$reason ip=$new_ip_address server=$new_dhcp_server_identifier" >> "$EVENTS"
+# The environment first: a test that sees the event line reads this file next.
 env | grep '^new_' > "$EVENTS.$reason"
+echo "$reason ip=$new_ip_address server=$new_dhcp_server_identifier" >> "$EVENTS"
 case "$reason" in
   PREINIT) ip link set "$interface" up ;;
   BOUND|RENEW|REBIND|REBOOT) ip addr replace "$new_ip_address/24" dev "$interface" ;;

@@ -11,10 +11,8 @@ import { isLogLevel, LOG_LEVELS } from '../../dhcp-server/logger.js';
 import { isLogFormat, lineStyle, LOG_FORMATS } from '../../log/line.js';
 import type { PairHooks } from '../../dhcp-server/pair-hooks.js';
 import { DhcpServer, readIngress, runUntilSignalled } from '../../dhcp-server/server.js';
-import { makeRunner } from '../../net/runner.js';
-import { Pair } from '../../sync/pair.js';
+import type { Pair } from '../../sync/pair.js';
 import { readSecretFile, secretFingerprint } from '../../sync/secret.js';
-import { ServiceAddress } from '../../sync/service-address.js';
 import { pairSettingsFromFlags, parseServiceAddress } from '../../sync/settings.js';
 import type { ServeOptions } from '../commands/serve.js';
 import { systemdNotifier } from '../../systemd/notify.js';
@@ -59,6 +57,10 @@ export async function run(io: Io, file: string, opts: ServeOptions): Promise<voi
     ...(pairSettings ? { pair: hooks } : {}),
   });
   if (pairSettings && secret) {
+    // Loaded only for a pair: a lone server starts without the sync code and its process runner.
+    const [{ Pair }, { ServiceAddress }, { makeRunner }] = await Promise.all([
+      import('../../sync/pair.js'), import('../../sync/service-address.js'), import('../../net/runner.js'),
+    ]);
     const { secretFile, ...settings } = pairSettings;
     const log = server.log;
     log.notice('pair-secret', { file: secretFile, fingerprint: secretFingerprint(secret) });

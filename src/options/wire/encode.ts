@@ -28,7 +28,7 @@ import {
   vlanAncestors,
 } from './objects.js';
 import { addressTag, addressTagObjects, type AddressFacts } from './address-tags.js';
-import { bindingKeyOf, bindingMac, signatureText, checkKey, signedDigest, type RequestBinding } from './signature.js';
+import { bindingKeyOf, signatureText, checkKey, signedDigest, type RequestBinding } from './signature.js';
 import { subOptionSize, subOptionsToBytes, type SubOption } from './sub-options.js';
 
 export interface EncodeOptions {
@@ -248,22 +248,8 @@ export function topologyWireSize(topology: Topology, opts: WireSizeOptions = {})
   return encodeTopology(topology, signing).reduce((n, o) => n + subOptionSize(o.text), 0);
 }
 
-/**
- * What a server that signs per request (rackstrap's own) keeps for one filer: the option 43 bytes
- * around the signature, the signature's 1.0 part, the digest of the signed bytes and the binding
- * key (bindingKeyOf: it binds answers but cannot sign topology). Plain data, so it survives a
- * structured clone out of the loader's worker thread (Buffers arrive as Uint8Arrays).
- */
-export interface ExchangeTemplate {
-  before: Uint8Array;
-  after: Uint8Array;
-  /** `hmac-sha256-128 key=<id> mac=<MAC>`: code 2 without its binding. */
-  signature: string;
-  digest: Uint8Array;
-  bindingKey: Uint8Array;
-  clusterId: string;
-  baseMac: string;
-}
+import { signForExchange, type ExchangeTemplate } from './exchange.js';
+export { signForExchange, type ExchangeTemplate };
 
 export function exchangeTemplate(objs: readonly SubOption[], key: Buffer, request: { clusterId: string; baseMac: string }): ExchangeTemplate {
   checkKey(key);
@@ -281,16 +267,6 @@ export function exchangeTemplate(objs: readonly SubOption[], key: Buffer, reques
     clusterId: request.clusterId,
     baseMac: request.baseMac,
   };
-}
-
-/**
- * The option 43 payload of a template with its signature bound to this exchange's xid (`~xid=`),
- * so a recorded answer cannot be replayed into another exchange: one HMAC over ~100 bytes.
- */
-export function signForExchange(t: ExchangeTemplate, xid: number): Buffer {
-  const mac = bindingMac(t.bindingKey, t.digest, { clusterId: t.clusterId, baseMac: t.baseMac, xid });
-  const text = `${t.signature} ${OPTIONAL_MARK}xid=${mac.toString('base64url')}`;
-  return Buffer.concat([t.before, subOptionsToBytes([{ code: SIGNATURE_CODE, text }]), t.after]);
 }
 
 /** exchangeTemplate and signForExchange in one: `(xid) => option 43 bound to that exchange`. */
