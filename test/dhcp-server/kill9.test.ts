@@ -19,6 +19,8 @@ const CLIENTS = 96;
 const POOL = { start: '10.3.10.1', end: '10.3.10.64' }; // 64 addresses for 96 clients: reuse is forced
 const CONCURRENCY = 16;
 const KILLS = 5;
+/** ACKs each server gives before it may be killed (bounded wait): 5 × 100 is the traffic asserted below. */
+const ACKS_PER_LIFE = 100;
 
 t.test('kill -9 at random moments under load: no address is ever ACKed to two clients', async (t) => {
   const lab = await makeLab(t, { prefix: 'rssrv' });
@@ -41,7 +43,11 @@ t.test('kill -9 at random moments under load: no address is ever ACKed to two cl
   load.start();
   const acksAtKill: number[] = [];
   for (let k = 0; k < KILLS; k++) {
+    // A random moment, once this server has answered a share of the traffic (a fast restart on a
+    // busy machine would otherwise leave too little load between the kills to mean something).
+    const since = load.stats.acks;
     await new Promise((r) => setTimeout(r, 300 + rng.int(900)));
+    for (const until = performance.now() + 10_000; load.stats.acks - since < ACKS_PER_LIFE && performance.now() < until; ) await new Promise((r) => setTimeout(r, 20));
     acksAtKill.push(load.stats.acks);
     server.signal('SIGKILL');
     const exit = await server.exited;
