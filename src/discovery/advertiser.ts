@@ -8,8 +8,14 @@ import { networkInterfaces } from 'node:os';
 import { openMdnsTransport, type MdnsTransport } from './transport.js';
 import { encodeTxt, type ClusterTxt } from './txt.js';
 import { connectAvahi, type AvahiClient } from './avahi.js';
+import { watchKernel, type KernelWatch } from '../net/kernel-watch.js';
 
-export type AdvertiserEvent = ResponderEvent | { event: 'avahi'; version: string } | { event: 'avahi-failure'; ifname: string; error: string };
+export type AdvertiserEvent =
+  | ResponderEvent
+  | { event: 'avahi'; version: string }
+  | { event: 'avahi-failure'; ifname: string; error: string }
+  /** The kernel's address events cannot be followed: addresses change only through updateAddresses. */
+  | { event: 'follow-failure'; error: string };
 
 export interface AdvertiseInterface {
   ifname: string;
@@ -26,9 +32,12 @@ export interface AdvertiseOptions {
   responder?: 'auto' | 'own' | 'avahi';
   ttl?: { host: number; other: number };
   onEvent?: (e: AdvertiserEvent) => void;
-  /** Re-read each interface's IPv4 addresses this often and re-announce on a change (default 1000;
-   *  0 = only through updateAddresses). Reads the process's own namespace. */
-  followAddressesMs?: number;
+  /**
+   * Follow each interface's IPv4 addresses from the kernel's own address events (net/kernel-watch)
+   * and re-announce on a change (default true; false: only through updateAddresses). Only in the
+   * process's own namespace (getifaddrs reads that one).
+   */
+  followAddresses?: boolean;
 }
 
 export interface Advertiser {
@@ -76,11 +85,7 @@ export async function startAdvertiser(o: AdvertiseOptions): Promise<Advertiser> 
     throw e;
   }
   for (const r of responders.values()) r.start();
-  const every = o.followAddressesMs ?? 1000;
-  const follow = every > 0 && o.netns === undefined ? setInterval(() => {
-    const now = interfaceAddresses();
-    for (const [ifname, r] of responders) void r.updateAddresses(now.get(ifname) ?? []);
-  }, every) : undefined;
+  const follow = (o.followAddresses ?? true) && o.netns === undefined ? followAddresses(responders, emit) : undefined;
   return {
     mode: 'own',
     names: () => Object.fromEntries([...responders].map(([k, r]) => [k, r.instance])),
@@ -92,7 +97,7 @@ export async function startAdvertiser(o: AdvertiseOptions): Promise<Advertiser> 
       for (const r of responders.values()) r.updateTxt(bytes);
     },
     stop: async () => {
-      clearInterval(follow);
+      follow?.close();
       await Promise.all([...responders.values()].map((r) => r.stop()));
       await Promise.all(transports.map((t) => t.close()));
     },
@@ -140,6 +145,29 @@ async function startThroughAvahi(
       for (const [ifname, name] of Object.entries(names)) emit({ event: 'goodbye', ifname, instance: name });
     },
   };
+}
+
+/**
+ * Re-reads the interfaces' IPv4 addresses whenever the kernel says one changed (and once the watch
+ * is live, so nothing falls between the responders' start and the first event). Without the
+ * addon's netlink socket (not root), addresses follow only through updateAddresses.
+ */
+function followAddresses(responders: ReadonlyMap<string, Responder>, emit: (e: AdvertiserEvent) => void): KernelWatch | undefined {
+  const reread = () => {
+    const now = interfaceAddresses();
+    for (const [ifname, r] of responders) void r.updateAddresses(now.get(ifname) ?? []);
+  };
+  let watch: KernelWatch;
+  try {
+    watch = watchKernel({ kinds: ['address'], families: [4], resyncIntervalMs: 0 });
+  } catch (err) {
+    emit({ event: 'follow-failure', error: (err as Error).message });
+    return undefined;
+  }
+  watch.on('change', reread);
+  watch.on('resync', reread);
+  watch.on('error', (err) => emit({ event: 'follow-failure', error: err.message }));
+  return watch;
 }
 
 /** IPv4 addresses of every interface of this process's namespace (getifaddrs: no process spawned). */

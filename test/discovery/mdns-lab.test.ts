@@ -94,7 +94,7 @@ t.test('mDNS on the management segment only', async (t) => {
   });
 
   await t.test('a name clash: one member keeps the name, the other is renamed, and every host sees the same pair', async (t) => {
-    const opts = (h: typeof a) => ({ member: 'twin', txt: txtB, interfaces: [{ ifname: 'mgmt0', addresses: [h.mgmt] }], responder: 'own' as const, followAddressesMs: 0 });
+    const opts = (h: typeof a) => ({ member: 'twin', txt: txtB, interfaces: [{ ifname: 'mgmt0', addresses: [h.mgmt] }], responder: 'own' as const, followAddresses: false });
     // a's mgmt address is 10.60.0.101 since the address test.
     const p1 = spawnAdvertiser(lab, a.ns, { ...opts(a), interfaces: [{ ifname: 'mgmt0', addresses: ['10.60.0.101'] }] });
     const p2 = spawnAdvertiser(lab, b.ns, opts(b));
