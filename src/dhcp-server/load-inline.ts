@@ -3,6 +3,7 @@
 // inline; the answering thread never imports it at start-up.
 
 import { readDescriptionKey } from '../cluster-key/key-file.js';
+import { keyFileModeWarning } from '../cluster-key/key-file-mode.js';
 import { formatProblem } from '../errors.js';
 import { readLimited } from '../input/read-limited.js';
 import { loadClusterText, MAX_DESCRIPTION_BYTES } from '../options/load.js';
@@ -18,6 +19,9 @@ export async function loadServerConfigInline(file: string): Promise<LoadedConfig
   // The key file's bytes as they are (no trimming), read as the generator and the agent read it.
   const key = await readDescriptionKey(loaded);
   const inputs = loadInputs(bytes, key === undefined || loaded.keyFile === undefined ? undefined : { file: loaded.keyFile, bytes: key });
-  return { config: buildServerConfig(loaded, key ? { key } : {}), warnings: loaded.warnings.map(formatProblem), inputs };
+  // A key others can read is a leaked key: said at every full load, as validate and the agent say it.
+  const exposed = loaded.keyFile === undefined ? undefined : keyFileModeWarning(loaded.keyFile);
+  const warnings = [...loaded.warnings.map(formatProblem), ...(exposed === undefined ? [] : [exposed.replace(/^warning: /, '')])];
+  return { config: buildServerConfig(loaded, key ? { key } : {}), warnings, inputs };
 }
 

@@ -109,3 +109,30 @@ function article(what: string): string {
   if (/^(a|an|the) /.test(what)) return what;
   return /^[aeiou]/i.test(what) ? `an ${what}` : `a ${what}`;
 }
+
+/** Where `-` reads from (standard input by default; tests pass a stream). */
+export interface InputOptions extends ReadLimitedOptions {
+  stdin?: AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
+}
+
+/**
+ * A file argument as commands take it: `-` is standard input, read within the same cap (at most
+ * cap + 1 bytes are held, then the read stops with a `too-large` LimitedReadError); anything else
+ * is a file, read by readLimited.
+ */
+export async function readInputLimited(file: string, opts: InputOptions): Promise<Buffer> {
+  if (file !== '-') return readLimited(file, opts);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of opts.stdin ?? (process.stdin as AsyncIterable<Buffer>) as AsyncIterable<Buffer | string>) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += b.length;
+    readStats.bytes += b.length;
+    if (size > opts.maxBytes) {
+      const reason = `more than ${formatBytes(opts.maxBytes)} on standard input; ${article(`${opts.what} is at most ${formatBytes(opts.maxBytes)}`)}`;
+      throw new LimitedReadError(opts.code ?? 'RS_FILE', '-', 'too-large', reason, `-: cannot read ${opts.what}: ${reason}`);
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}

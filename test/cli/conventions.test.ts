@@ -1,11 +1,13 @@
 // What admins expect of a CLI, checked as they meet it (in-process, captured output; stdin cases
 // spawn bin/rackstrap.js): --json, --strict, `-` for stdin, exit codes, help that speaks plainly,
-// usage errors that point to the command's own --help, `key create`, key files others can read.
+// usage errors that point to the command's own --help, `key create`, key files others can read
+// (validate, serve).
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { loadServerConfig } from '../../src/dhcp-server/load-config.js';
 
 const EXAMPLE = 'examples/cluster.yaml';
 const WARN = 'test/fixtures/config/warn/alias-on-other-vlan.yaml';
@@ -123,6 +125,11 @@ t.test('key create: 32 random bytes, mode 0600, never overwrites; validate warns
   const loud = await cli(['validate', desc]);
   t.equal(loud.code, 0, 'a warning, not a failure');
   t.match(loud.stderr, `warning: ${key}: the cluster key is readable by every user (mode 0644); make it chmod 600`);
+  // serve: the loader its start and every reload use (in the worker thread, as serve runs it).
+  const served = await loadServerConfig(desc);
+  t.match(served.warnings, [`${key}: the cluster key is readable by every user (mode 0644); make it chmod 600`], 'serve warns too');
+  chmodSync(key, 0o600);
+  t.notMatch((await loadServerConfig(desc)).warnings.join('\n'), /readable/, 'and not about a 0600 key');
 });
 
 t.test("the README's Kea check works as printed: gen kea --standalone, then kea-dhcp4 -t", async (t) => {

@@ -2,7 +2,6 @@
 // endpoint (by name or ID over mDNS, or ADDRESS:PORT), pin its CA before anything is sent, prove
 // the code, and store the bundle in the agent's cache folder. Nothing is written unless the
 // cluster accepted the code; every failure says what happened and what to do.
-import { readFileSync } from 'node:fs';
 import { loadAgentLocations } from '../../bootstrap/agent-config.js';
 import { resolveNicIdentity } from '../../bootstrap/nic-discovery.js';
 import { keyId } from '../../cluster-key/key-file.js';
@@ -12,7 +11,7 @@ import { RackstrapError, UsageError } from '../../errors.js';
 import { parseCode } from '../../join/code.js';
 import { JoinError, requestJoin, type Endpoint } from '../../join/client.js';
 import { storeBundle } from '../../join/bundle-store.js';
-import { readLimited } from '../../input/read-limited.js';
+import { readInputLimited } from '../../input/read-limited.js';
 import { makeRunner } from '../../net/runner.js';
 import type { JoinOptions } from '../commands/join.js';
 import type { Io } from '../main.js';
@@ -21,12 +20,7 @@ const MAX_CODE_BYTES = 4096;
 const PIN_RE = /^sha256:[0-9a-f]{64}$/;
 
 async function readCodeText(file: string): Promise<string> {
-  if (file === '-') {
-    const text = readFileSync(0);
-    if (text.length > MAX_CODE_BYTES) throw new UsageError(`--token-file -: more than ${MAX_CODE_BYTES} bytes on stdin; a join code is one short line`);
-    return text.toString('utf8');
-  }
-  return (await readLimited(file, { maxBytes: MAX_CODE_BYTES, what: 'the join code', code: 'RS_JOIN_CODE' })).toString('utf8');
+  return (await readInputLimited(file, { maxBytes: MAX_CODE_BYTES, what: 'the join code', code: 'RS_JOIN_CODE' })).toString('utf8');
 }
 
 async function findEndpoints(cluster: string, interfaces: string[]): Promise<{ endpoints: Endpoint[]; label: string }> {

@@ -1,20 +1,23 @@
 // rackstrap pair-status (definition: ../commands/pair-status.ts): what a server of a pair wrote
 // about itself, at most a second ago: role, partner, sync lag, service address.
-import { readFileSync } from 'node:fs';
+import { LimitedReadError, readLimited } from '../../input/read-limited.js';
 import { RackstrapError } from '../../errors.js';
 import type { PairStatus } from '../../sync/pair.js';
 import type { PairStatusOptions } from '../commands/pair-status.js';
 import type { Io } from '../main.js';
 
+/** A pair's status file is a few hundred bytes. */
+const MAX_PAIR_STATUS_BYTES = 1 << 20;
+
 export async function run(io: Io, o: PairStatusOptions): Promise<void> {
   const file = `${o.leaseFile}.pair.json`;
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = (await readLimited(file, { maxBytes: MAX_PAIR_STATUS_BYTES, what: 'the pair status', code: 'RS_PAIR_STATUS' })).toString('utf8');
   } catch (err) {
-    throw new RackstrapError('RS_PAIR_STATUS', `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no status: is rackstrap serve running as one of a pair with this --lease-file?' : (err as Error).message}`);
+    if (err instanceof LimitedReadError && err.kind === 'missing') throw new RackstrapError('RS_PAIR_STATUS', `${file}: no status: is rackstrap serve running as one of a pair with this --lease-file?`);
+    throw err;
   }
-  if (text.length > 1 << 20) throw new RackstrapError('RS_PAIR_STATUS', `${file}: larger than a status file can be`);
   let s: PairStatus & { writtenAt?: string; pid?: number };
   try {
     s = JSON.parse(text) as typeof s;

@@ -8,12 +8,12 @@ import { ipv6Notice, reservationsOf } from '../../options/resolve.js';
 import type { ValidateOptions } from '../commands/validate.js';
 import { budgetProblems, topologyBudget } from '../../generate/budget.js';
 import { ExitCode, type Io } from '../main.js';
-import { readStdinLimited } from './stdin.js';
+import { readInputLimited } from '../../input/read-limited.js';
 
 /** A description from a file, or from standard input when the file is `-`. */
 export async function loadDescription(file: string): Promise<LoadedCluster> {
   if (file !== '-') return loadClusterFile(file);
-  return loadClusterText(await readStdinLimited(MAX_DESCRIPTION_BYTES, 'the cluster description'), '-');
+  return loadClusterText((await readInputLimited('-', { maxBytes: MAX_DESCRIPTION_BYTES, what: 'cluster description' })).toString('utf8'), '-');
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
