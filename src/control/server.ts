@@ -18,6 +18,8 @@ export interface ControlServerOptions {
   /** Peers allowed in by uid (default: root only). */
   allowUids?: readonly number[];
   onError?: (message: string) => void;
+  /** A connection with no request under way is closed after this long (default 10 s). */
+  idleTimeoutMs?: number;
 }
 
 export interface ControlServer {
@@ -80,7 +82,11 @@ function fail(conn: Socket, id: number | null, code: string, message: string): v
 }
 
 function serve(conn: Socket, opts: ControlServerOptions, allow: ReadonlySet<number>, peerCredentials: (fd: number) => { uid: number; pid: number }): void {
-  conn.setTimeout(10_000, () => conn.destroy());
+  // Idle means no request under way: an answer that takes long (the kernel read on a busy host)
+  // is not cut off; the wait for the next request is.
+  const idleMs = opts.idleTimeoutMs ?? 10_000;
+  conn.setTimeout(idleMs, () => conn.destroy());
+  let pending = 0;
   conn.on('error', () => undefined);
   const fd = (conn as unknown as { _handle?: { fd?: number } })._handle?.fd;
   let uid: number | undefined;
@@ -111,7 +117,12 @@ function serve(conn: Socket, opts: ControlServerOptions, allow: ReadonlySet<numb
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
       // In order: replies leave in the order the requests came.
-      busy = busy.then(() => answer(conn, line, opts));
+      if (pending++ === 0) conn.setTimeout(0);
+      busy = busy
+        .then(() => answer(conn, line, opts))
+        .finally(() => {
+          if (--pending === 0 && !conn.destroyed) conn.setTimeout(idleMs);
+        });
     }
   });
 }

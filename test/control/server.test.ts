@@ -94,3 +94,24 @@ t.test('a second server on a live socket refuses; nothing listening is a plain "
   await t.rejects(controlRequest(server.path, 'info'), { code: 'RS_NO_AGENT', message: /no agent is running/ });
   await t.rejects(startControlServer({ path: `${dir}/${'x'.repeat(120)}.sock`, handle }), { message: /at most 107 bytes/ });
 });
+
+t.test('an answer that takes longer than the idle timeout still arrives; an idle connection is closed', async (t) => {
+  const dir = tempDir(t);
+  const slow = async (command: CommandName): Promise<unknown> => {
+    await new Promise((r) => setTimeout(r, 600));
+    return handle(command);
+  };
+  const server = await startControlServer({ path: join(dir, 's.sock'), handle: slow, idleTimeoutMs: 200 });
+  t.teardown(() => server.close());
+  t.same(await controlRequest(server.path, 'cache'), { dir: '/var/lib/rackstrap', generation: 7, writtenAt: '2026-12-04T10:00:00.000Z' }, 'answered after 600 ms with a 200 ms idle timeout');
+  const closed = await new Promise<boolean>((resolve) => {
+    const c = connect(server.path);
+    const timer = setTimeout(() => resolve(false), 3000);
+    c.on('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    c.on('error', () => undefined);
+  });
+  t.ok(closed, 'a connection that asks nothing is closed');
+});
