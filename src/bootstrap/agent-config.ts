@@ -15,12 +15,25 @@ import { parseInterfaceName } from '../options/names.js';
 import { Mac } from '../options/schema.js';
 import { AGENT_LOG_LEVELS } from './agent-log.js';
 import { LOG_FORMATS } from '../log/line.js';
+import { durationMs, formatDuration } from '../options/duration.js';
 
 export { DEFAULT_CONFIG_FILE, DEFAULT_CACHE_DIR, defaultControlSocket } from './locations.js';
 import { DEFAULT_CONFIG_FILE, DEFAULT_CACHE_DIR, defaultControlSocket } from './locations.js';
 
-/** Milliseconds between `min` and `max`: every wait of the agent is bounded, so it never hangs a boot. */
-const ms = (min: number, max: number) => z.int().min(min).max(max);
+/**
+ * A duration (`10s`, `500ms`, `2m`; a plain number is milliseconds) -> milliseconds between `min`
+ * and `max`: every wait of the agent is bounded, so it never hangs a boot.
+ */
+const ms = (min: number, max: number) =>
+  z
+    .union([z.number(), z.string()])
+    .transform((v, ctx) => {
+      const r = durationMs(v, 'ms');
+      if (r.ok) return r.ms;
+      ctx.addIssue({ code: 'custom', message: r.reason });
+      return z.NEVER;
+    })
+    .pipe(z.int().min(min, `at least ${formatDuration(min)}`).max(max, `at most ${formatDuration(max)}`));
 
 const isEthName = (s: string) => {
   const r = parseInterfaceName(s);

@@ -35,7 +35,8 @@ export function buildProgram(io: Io): Command {
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const program = buildProgram(io);
   // The command that runs, so a usage error points to its own --help (`rackstrap gen --help`).
-  let running = 'rackstrap';
+  // Found from argv first: an option's own parser may refuse its value before any hook runs.
+  let running = ['rackstrap', ...commandPath(program, argv)].join(' ');
   program.hook('preAction', (_root, action) => {
     const names: string[] = [];
     for (let c: Command | null = action; c !== null && c !== program; c = c.parent) names.unshift(c.name());
@@ -47,6 +48,19 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   } catch (e) {
     return exitCodeFor(e, io, running);
   }
+}
+
+/** The names of the (sub)commands argv starts with: `gen kea ...` -> [gen, kea]. */
+function commandPath(program: Command, argv: readonly string[]): string[] {
+  const names: string[] = [];
+  let c = program;
+  for (const arg of argv) {
+    const sub = c.commands.find((x) => x.name() === arg || x.aliases().includes(arg));
+    if (sub === undefined) break;
+    names.push(sub.name());
+    c = sub;
+  }
+  return names;
 }
 
 function exitCodeFor(e: unknown, io: Io, running: string): number {

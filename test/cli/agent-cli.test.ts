@@ -32,7 +32,7 @@ t.test('settings problems: exit 1, each named by its source, before anything is 
   const file = join(dir, 'agent.yaml');
   const none = await cli(['agent', '--once', '--config', file]);
   t.equal(none.code, 1);
-  t.match(none.stderr, `${file}:1:20 topologyTimeoutMs: Too big`);
+  t.match(none.stderr, `${file}:1:20 topologyTimeoutMs: at most 10m`);
   t.match(none.stderr, /clusterId: required: .*RACKSTRAP_CLUSTER_ID or --cluster-id/);
   const env = await cli(['agent', '--once', '--config', join(dir, 'agent.yaml')], { RACKSTRAP_CLUSTER_ID: 'zz' });
   t.match(env.stderr, /^RACKSTRAP_CLUSTER_ID: must be a MAC address/m);

@@ -17,6 +17,6 @@ export const defineDiscover: DefineCommand = (program, lazy) => {
     .option('--interface <if>', 'browse on this interface, repeatable (default: every interface with an IPv4 address)', collect)
     .option('--watch', 'keep listening and report members as they come and go (Ctrl-C stops)')
     .option('--json', 'machine-readable output (with --watch: one JSON object per line)')
-    .option('--timeout <ms>', 'when nothing answers, give up after this long (default 2000)')
+    .option('--timeout <duration>', 'when nothing answers, give up after this long, e.g. 2s; a plain number is milliseconds (default 2s)')
     .action(lazy(() => import('../run/discover.js')));
 };

@@ -65,7 +65,7 @@ export const defineToken: DefineCommand = (program, lazy) => {
   token
     .command('create')
     .description('make a join code and print it (save it to a file: it is a secret)')
-    .option('--ttl <duration>', 'how long it is valid: 90s, 15m, 2h, 1d (default 15m)')
+    .option('--ttl <duration>', 'how long it is valid: 90s, 15m, 2h, 1d; a plain number is seconds (default 15m)')
     .option('--uses <n>', 'how many filers it may join (default 1)')
     .option(STATE_DIR, STATE_DIR_HELP)
     .action(lazy(async () => ({ run: (await import('../run/token.js')).create })));

@@ -18,7 +18,7 @@ export const defineLab: DefineCommand = (program, lazy) => {
     .option('--filer <name...>', 'only these filers (default: every filer)')
     .option('--out <dir>', "keep the guest's files: each filer's `ip -j -d` after each step, the checks, agent logs, caches, results.json")
     .option('--json', 'print the results as JSON (progress goes to stderr)')
-    .option('--dhcp-timeout <ms>', 'how long each agent waits for DHCP before it uses its cache', '3000')
+    .option('--dhcp-timeout <duration>', 'how long each agent waits for DHCP before it uses its cache, e.g. 3s; a plain number is milliseconds (default 3s)')
     .option('--skip-cache', 'skip the cache step (and the live change after it)')
     .option('--skip-live', 'skip the live change')
     .action(lazy(() => import('../run/lab.js')));

@@ -43,6 +43,7 @@ const FEATURE_WORDS: Readonly<Record<(typeof FEATURE_NAMES)[number], string>> = 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function addSettingsOptions(cmd: Command, what: { timers: boolean }): Command {
+  if (what.timers) cmd.addHelpText('after', '\nDurations are written like 500ms, 10s, 2m or 1h; a plain number is milliseconds.');
   cmd
     .option('--config <file>', `agent configuration (default ${DEFAULT_CONFIG_FILE}, or $RACKSTRAP_CONFIG)`)
     .option('--netns <name>', 'work on this network namespace instead of our own (labs, tests)')
@@ -57,11 +58,11 @@ export function addSettingsOptions(cmd: Command, what: { timers: boolean }): Com
   for (const f of FEATURE_NAMES) cmd.option(FEATURE_FLAG[f], `leave ${FEATURE_WORDS[f]} to the site (not created, changed or removed)`);
   if (what.timers) {
     cmd
-      .option('--topology-timeout <ms>', 'wait for a topology answer this long, then use the cache (default 10000)')
-      .option('--address-timeout <ms>', 'wait for every alias address this long (default 10000)')
-      .option('--retransmit-base <ms>', 'first DHCP retransmission delay (default 1000; RFC 2131: 4000)')
-      .option('--refresh-interval <ms>', 'ask for the topology again this often (default 300000)')
-      .option('--retry-interval <ms>', 'after a failed change, try again this much later (default 30000)')
+      .option('--topology-timeout <duration>', 'wait for a topology answer this long, then use the cache (default 10s)')
+      .option('--address-timeout <duration>', 'wait for every alias address this long (default 10s)')
+      .option('--retransmit-base <duration>', 'first DHCP retransmission delay (default 1s; RFC 2131: 4s)')
+      .option('--refresh-interval <duration>', 'ask for the topology again this often (default 5m)')
+      .option('--retry-interval <duration>', 'after a failed change, try again this much later (default 30s)')
       .option('--log-level <level>', 'debug, info, warn or error (default info)')
       .option('--log-format <format>', 'text (for the journal, default) or json (one object per line)')
       .option('--reconcile <policy>', 'when the host drifts from what was built: repair (default; only rackstrap\'s own objects), report or off')

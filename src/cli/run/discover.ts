@@ -2,6 +2,7 @@
 // on this filer's network (mDNS / DNS-SD `_rackstrap._tcp`): name, cluster ID, members with their
 // mgmt addresses, CA fingerprint and where joins are served. --watch follows arrivals and
 // departures until Ctrl-C or SIGTERM.
+import { durationArg } from '../../options/duration.js';
 import { groupClusters, renderClusters } from '../../discovery/clusters.js';
 import { defaultInterfaces, discoverOnce, watchClusters, DEFAULT_TIMEOUT_MS } from '../../discovery/discover.js';
 import type { BrowserEvent } from '../../discovery/browser.js';
@@ -14,8 +15,7 @@ export async function run(io: Io, o: DiscoverOptions): Promise<void> {
   if (o.watch) return watch(interfaces, o, io);
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   if (o.timeout !== undefined) {
-    if (!/^[1-9][0-9]{0,6}$/.test(o.timeout)) throw new UsageError(`--timeout: "${o.timeout}" is not a number of milliseconds (1-9999999)`);
-    timeoutMs = Number(o.timeout);
+    timeoutMs = durationArg(o.timeout, '--timeout', { plain: 'ms', min: 1, max: 9_999_999 });
   }
   const { members } = await discoverOnce({ interfaces, timeoutMs });
   const clusters = groupClusters(members);

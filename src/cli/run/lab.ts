@@ -1,6 +1,7 @@
 // rackstrap lab FILE (definition: ../commands/lab.ts): the description is checked first on the host,
 // then the whole lab runs in a user-mode Linux guest (src/lab). Ctrl-C or SIGTERM stops the guest and
 // removes its temporary files. Exit 0 when every filer's kernel matched the description, 1 otherwise.
+import { durationArg } from '../../options/duration.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../../errors.js';
@@ -12,8 +13,7 @@ import { ExitCode, type Io } from '../main.js';
 import { loadOrReport } from './validate.js';
 
 export async function run(io: Io, file: string, o: LabCommandOptions): Promise<void> {
-  const timeout = Number(o.dhcpTimeout ?? '3000');
-  if (!Number.isInteger(timeout) || timeout < 100 || timeout > 600_000) throw new UsageError(`--dhcp-timeout ${o.dhcpTimeout}: must be a whole number of milliseconds from 100 to 600000`);
+  const timeout = durationArg(o.dhcpTimeout ?? '3s', '--dhcp-timeout', { plain: 'ms', min: 100, max: 600_000 });
   // Progress is for people: on stderr when stdout carries the JSON.
   const say = o.json ? io.err : io.out;
   const write = (t: string) => (o.json ? process.stderr.write(t) : process.stdout.write(t));

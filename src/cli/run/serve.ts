@@ -35,7 +35,7 @@ export async function run(io: Io, file: string, opts: ServeOptions): Promise<voi
   if (!isLogLevel(opts.logLevel)) throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(opts.logLevel)}`);
   if (!isLogFormat(opts.logFormat)) throw new UsageError(`--log-format: expected one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(opts.logFormat)}`);
   if (opts.interface.length === 0) throw new UsageError('serve needs at least one --interface');
-  const pairSettings = pairSettingsFromFlags(opts);
+  const pairSettings = pairSettingsFromFlags({ ...opts, pairPath: opts.pairPath ?? [] });
   const secret = pairSettings ? readSecretFile(pairSettings.secretFile) : undefined;
   const service = opts.serviceAddress === undefined ? undefined : parseServiceAddress(opts.serviceAddress);
   mkdirSync(path.dirname(path.resolve(opts.leaseFile)), { recursive: true, mode: 0o700 });

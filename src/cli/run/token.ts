@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RackstrapError, UsageError } from '../../errors.js';
 import { newCode, proofKey } from '../../join/code.js';
-import { parseDuration } from '../../join/duration.js';
+import { durationArg } from '../../options/duration.js';
 import { DEFAULT_STATE_DIR, readTokens, updateTokens } from '../../join/state.js';
 import { spkiFingerprint } from '../../join/x509.js';
 import type { TokenOptions } from '../commands/join.js';
@@ -25,7 +25,7 @@ async function caPin(dir: string): Promise<string> {
 
 export async function create(io: Io, o: TokenOptions): Promise<void> {
   const dir = o.stateDir ?? DEFAULT_STATE_DIR;
-  const ttlMs = parseDuration(o.ttl ?? DEFAULT_TTL, '--ttl');
+  const ttlMs = durationArg(o.ttl ?? DEFAULT_TTL, '--ttl', { plain: 's', min: 1000, max: 7 * 86_400_000 });
   const uses = o.uses === undefined ? 1 : Number(o.uses);
   if (!Number.isInteger(uses) || uses < 1 || uses > 1000) throw new UsageError(`--uses: "${o.uses}" is not a whole number from 1 to 1000`);
   const { code, text } = newCode(await caPin(dir));
