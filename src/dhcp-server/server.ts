@@ -2,12 +2,11 @@
 // lease store, the log, and the signals (SIGHUP reloads, SIGTERM/SIGINT flush and stop). Every
 // decision is respond()'s; this file only decodes, applies, waits for the disk and sends.
 
-import { readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { decodeMessage } from '../dhcp-packet/index.js';
 import { ConfigError, DecodeError, RackstrapError, formatProblem } from '../errors.js';
-import { openInterfaceSocket, setArpEntry, type InterfaceRemoteInfo, type InterfaceSocket } from '../net/interface-socket.js';
-import { toNumber } from './address.js';
+import { setArpEntry, type InterfaceRemoteInfo, type InterfaceSocket } from '../net/interface-socket.js';
+import type { KernelWatch } from '../net/kernel-watch.js';
+import { LinkFollower, type ServedLink } from './links.js';
 import type { ServerConfig } from './config.js';
 import { describeConfig } from './describe-config.js';
 import { loadServerConfig, revive, type LoadedConfig } from './load-config.js';
@@ -21,7 +20,7 @@ import { Intake, PRIORITY_NAMES, type Priority } from './intake.js';
 import { triage } from './triage.js';
 import { warmUp } from './warm-up.js';
 import { nextShedding, readUdpBacklog } from './backlog.js';
-import { DEFAULT_POLICY, priorityOf, respond, type ExchangeRecord, type Ingress, type InterfaceAddress, type LogLevel, type Policy, type Reply } from './respond.js';
+import { DEFAULT_POLICY, priorityOf, respond, type ExchangeRecord, type Ingress, type LogLevel, type Policy, type Reply } from './respond.js';
 import type { DhcpMessage } from '../dhcp-packet/index.js';
 
 /** RFC 2131 §4.1: servers receive on UDP 67. */
@@ -72,22 +71,8 @@ export interface ServeOptions {
    * load, when it is still this description's, and leave one after each full load (default true).
    */
   compiled?: boolean;
-}
-
-/** IPv4 addresses and MTU of an interface in this process's network namespace. */
-export function readIngress(ifname: string): Ingress {
-  const addresses: InterfaceAddress[] = [];
-  for (const a of networkInterfaces()[ifname] ?? []) {
-    if (a.family !== 'IPv4' || a.cidr === null) continue;
-    addresses.push({ address: toNumber(a.address), text: a.address, prefixLength: Number(a.cidr.split('/')[1]) });
-  }
-  let mtu = 1500;
-  try {
-    mtu = Number(readFileSync(`/sys/class/net/${ifname}/mtu`, 'utf8').trim()) || mtu;
-  } catch {
-    // not in sysfs (unusual): Ethernet's default
-  }
-  return { ifname, addresses, mtu };
+  /** The kernel watch the server follows its interfaces with (default: rtnetlink in its namespace). */
+  watch?: () => KernelWatch;
 }
 
 /**
@@ -104,10 +89,7 @@ function stdoutSink(): (text: string) => void {
   };
 }
 
-interface Served {
-  ingress: Ingress;
-  socket: InterfaceSocket;
-}
+type Served = ServedLink;
 
 /** A decoded request waiting for its turn. */
 interface Queued {
@@ -128,7 +110,7 @@ export class DhcpServer {
   readonly #malformed: RateLimitedCounter;
   readonly #store: LeaseStore;
   #config: ServerConfig;
-  readonly #served = new Map<string, Served>();
+  #links!: LinkFollower;
   #own = new Set<string>();
   /** Exchanges whose reply or lease write has not finished: stop() waits for them. */
   #inflight = 0;
@@ -183,22 +165,20 @@ export class DhcpServer {
       log.log('warn', 'lease-log-repaired', { file: opts.leaseFile, skipped: replay.skipped.slice(0, 20), tornTail: replay.tornTail });
     }
     const server = new DhcpServer(opts, log, config, store);
+    server.#links = new LinkFollower({
+      interfaces: opts.interfaces,
+      port: opts.port ?? DHCP_SERVER_PORT,
+      recvBufferSize: RECEIVE_BUFFER_BYTES,
+      subnets: () => server.#config.subnets,
+      log,
+      attach: (socket) => server.#attach(socket),
+      changed: () => server.#refreshOwnAddresses(),
+      ...(opts.watch ? { watch: opts.watch } : {}),
+    });
     try {
-      for (const ifname of new Set(opts.interfaces)) {
-        const socket = await openInterfaceSocket({
-          ifname,
-          port: opts.port ?? DHCP_SERVER_PORT,
-          recvBufferSize: RECEIVE_BUFFER_BYTES,
-          // A second server on the same interface must fail (EADDRINUSE), not share the port.
-          reuseAddress: false,
-        });
-        const served: Served = { ingress: readIngress(ifname), socket };
-        server.#served.set(ifname, served);
-        socket.on('message', (buf, rinfo) => server.#onMessage(buf, rinfo));
-        socket.on('error', (err) => log.log('error', 'socket-error', { interface: ifname, error: err.message }));
-      }
+      await server.#links.start();
     } catch (err) {
-      await server.#closeSockets();
+      await server.#links.close();
       await store.close();
       throw err;
     }
@@ -223,9 +203,6 @@ export class DhcpServer {
       warmUpMs: warmUpMs === undefined ? undefined : Math.round(warmUpMs),
       pid: process.pid,
     });
-    for (const s of server.#served.values()) {
-      if (s.ingress.addresses.length === 0) log.log('warn', 'interface-without-address', { interface: s.ingress.ifname, detail: 'no IPv4 address: nothing can be answered there (option 54 needs one)' });
-    }
     log.flush();
     if (warmUpMs === undefined) server.#warmUpWhenIdle();
     if (loaded.inputs !== undefined) server.#saveCompiled(loaded);
@@ -274,22 +251,35 @@ export class DhcpServer {
   }
 
   #interfaceSummary(): Array<{ name: string; addresses: string[]; mtu: number }> {
-    return [...this.#served.values()].map((s) => ({ name: s.ingress.ifname, addresses: s.ingress.addresses.map((a) => `${a.text}/${a.prefixLength}`), mtu: s.ingress.mtu }));
+    return [...this.#links.values()].map((s) => ({ name: s.ingress.ifname, addresses: s.ingress.addresses.map((a) => `${a.text}/${a.prefixLength}`), mtu: s.ingress.mtu }));
   }
 
-  /** Re-reads the served interfaces' addresses (a pair's service address came or went). */
-  refreshInterfaces(): void {
-    for (const s of this.#served.values()) s.ingress = readIngress(s.ingress.ifname);
-    this.#refreshOwnAddresses();
+  /** A served interface as the server sees it now (undefined while it does not exist). */
+  ingressOf(ifname: string): Ingress | undefined {
+    return this.#links.get(ifname)?.ingress;
+  }
+
+  /**
+   * Looks at the interfaces again now, without waiting for the kernel's events (say, a pair's
+   * service address was just added or removed). The server follows its interfaces by itself;
+   * this only makes the change seen sooner.
+   */
+  refreshInterfaces(): Promise<void> {
+    return this.#links.refresh();
+  }
+
+  #attach(socket: InterfaceSocket): void {
+    socket.on('message', (buf, rinfo) => this.#onMessage(buf, rinfo));
+    socket.on('error', (err) => this.#log.log('error', 'socket-error', { interface: socket.ifname, error: err.message }));
   }
 
   #refreshOwnAddresses(): void {
-    this.#own = new Set([...this.#served.values()].flatMap((s) => s.ingress.addresses.map((a) => a.text)));
+    this.#own = new Set([...this.#links.values()].flatMap((s) => s.ingress.addresses.map((a) => a.text)));
   }
 
   #onMessage(buf: Buffer, rinfo: InterfaceRemoteInfo): void {
     if (this.#stopping) return;
-    const served = this.#served.get(rinfo.ifname);
+    const served = this.#links.get(rinfo.ifname);
     if (!served) return;
     this.stats.received++;
     this.#lastRequestAt = performance.now();
@@ -373,7 +363,7 @@ export class DhcpServer {
   }
 
   #answer(req: DhcpMessage, rinfo: InterfaceRemoteInfo): void {
-    const served = this.#served.get(rinfo.ifname);
+    const served = this.#links.get(rinfo.ifname);
     if (!served) return;
     const pair = this.#opts.pair;
     const now = Date.now();
@@ -490,12 +480,13 @@ export class DhcpServer {
 
   async #reload(): Promise<boolean> {
     if (this.#stopping) return false;
-    this.refreshInterfaces();
+    await this.#links.refresh();
     try {
       const loaded = await loadServerConfig(this.#opts.configFile);
       const { config, warnings } = loaded;
       for (const w of warnings) this.#log.log('warn', 'config-warning', { problem: w });
       this.#config = config;
+      this.#links.recheck();
       this.#saveCompiled(loaded);
       this.#log.notice('reloaded', { ...describeConfig(config), interfaces: this.#interfaceSummary() });
       return true;
@@ -522,7 +513,7 @@ export class DhcpServer {
       await this.#reloading;
       if (this.#inflight > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
       await this.#store.close();
-      await this.#closeSockets();
+      await this.#links.close();
       this.#malformed.emit();
       this.#shed.emit();
       this.#logSuppressed();
@@ -531,10 +522,6 @@ export class DhcpServer {
       this.#log.flush();
     })();
     return this.#stopping;
-  }
-
-  async #closeSockets(): Promise<void> {
-    await Promise.all([...this.#served.values()].map((s) => s.socket.close()));
   }
 }
 

@@ -10,7 +10,7 @@ import { toNumber } from '../../dhcp-server/address.js';
 import { isLogLevel, LOG_LEVELS } from '../../dhcp-server/logger.js';
 import { isLogFormat, lineStyle, LOG_FORMATS } from '../../log/line.js';
 import type { PairHooks } from '../../dhcp-server/pair-hooks.js';
-import { DhcpServer, readIngress, runUntilSignalled } from '../../dhcp-server/server.js';
+import { DhcpServer, runUntilSignalled } from '../../dhcp-server/server.js';
 import type { Pair } from '../../sync/pair.js';
 import { readSecretFile, secretFingerprint } from '../../sync/secret.js';
 import { pairSettingsFromFlags, parseServiceAddress } from '../../sync/settings.js';
@@ -19,10 +19,10 @@ import { systemdNotifier } from '../../systemd/notify.js';
 import type { Io } from '../main.js';
 
 /** The served interface on whose network `address` lies (else the first one). */
-function interfaceFor(address: string, interfaces: readonly string[]): string {
+function interfaceFor(server: DhcpServer, address: string, interfaces: readonly string[]): string {
   const a = toNumber(address);
   for (const ifname of interfaces) {
-    for (const x of readIngress(ifname).addresses) {
+    for (const x of server.ingressOf(ifname)?.addresses ?? []) {
       const mask = x.prefixLength === 0 ? 0 : (~0 << (32 - x.prefixLength)) >>> 0;
       if (((x.address & mask) >>> 0) === ((a & mask) >>> 0)) return ifname;
     }
@@ -65,7 +65,7 @@ export async function run(io: Io, file: string, opts: ServeOptions): Promise<voi
     const log = server.log;
     log.notice('pair-secret', { file: secretFile, fingerprint: secretFingerprint(secret) });
     const serviceAddress = service && new ServiceAddress({
-      ...service, ifname: interfaceFor(service.address, opts.interface), runner: makeRunner({ timeoutMs: 5000 }),
+      ...service, ifname: interfaceFor(server, service.address, opts.interface), runner: makeRunner({ timeoutMs: 5000 }),
       warn: (event, fields) => log.log('warn', event, fields),
     });
     pair = new Pair({ ...settings, secret, statusFile: `${opts.leaseFile}.pair.json` }, {
@@ -73,7 +73,7 @@ export async function run(io: Io, file: string, opts: ServeOptions): Promise<voi
       config: () => server.config,
       log,
       ...(serviceAddress ? { service: serviceAddress } : {}),
-      interfacesChanged: () => server.refreshInterfaces(),
+      interfacesChanged: () => void server.refreshInterfaces(),
     });
     try {
       await pair.start();
