@@ -22,6 +22,9 @@ import type { SubnetConfig } from './config.js';
 import { LogLimiter, type Logger } from './logger.js';
 import type { Ingress, InterfaceAddress, LogLevel } from './respond.js';
 
+/** At most one warning of a kind per interface this often, ms. */
+const WARN_INTERVAL_MS = 1000;
+
 /** One link as the kernel shows it. */
 export interface LinkRead {
   index: number;
@@ -112,7 +115,8 @@ export class LinkFollower {
   readonly #conditions = new Map<string, Map<string, string>>();
   /** The last look at each served interface (undefined: it did not exist). */
   readonly #last = new Map<string, LinkRead | undefined>();
-  readonly #limiter = new LogLimiter();
+  readonly #limiter = new LogLimiter({ intervalMs: WARN_INTERVAL_MS });
+  #recheckTimer: NodeJS.Timeout | undefined;
   #watch: KernelWatch | undefined;
   #looking: Promise<void> = Promise.resolve();
   #again = false;
@@ -261,7 +265,11 @@ export class LinkFollower {
     const failed = before.get('socket-failed');
     if (failed !== undefined) next.set('socket-failed', failed);
     for (const [kind, detail] of now) {
-      if (before.get(kind) !== detail) this.#warnLimited(ifname, `interface-${kind}`, detail, 'warn');
+      if (before.get(kind) !== detail && !this.#warnLimited(ifname, `interface-${kind}`, detail, 'warn')) {
+        // Too soon after the last line of its kind (a flapping link): said later if it still holds.
+        this.#recheckSoon();
+        continue;
+      }
       next.set(kind, detail);
     }
     for (const kind of before.keys()) {
@@ -282,15 +290,26 @@ export class LinkFollower {
     this.#conditions.get(ifname)?.delete(kind);
   }
 
-  #warnLimited(ifname: string, event: string, detail: string, level: LogLevel): void {
+  /** False when the limiter left the line out. */
+  #warnLimited(ifname: string, event: string, detail: string, level: LogLevel): boolean {
     const left = this.#limiter.admit(event, ifname);
-    if (left === undefined) return;
+    if (left === undefined) return false;
     this.#o.log.log(level, event, left > 0 ? { interface: ifname, detail, suppressed: left } : { interface: ifname, detail });
+    return true;
+  }
+
+  #recheckSoon(): void {
+    if (this.#closed || this.#recheckTimer !== undefined) return;
+    this.#recheckTimer = setTimeout(() => {
+      this.#recheckTimer = undefined;
+      if (!this.#closed) this.recheck();
+    }, WARN_INTERVAL_MS + 50).unref();
   }
 
   /** Stops following and closes every socket. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#recheckTimer);
     this.#watch?.close();
     await this.#looking;
     await Promise.all([...this.#served.values()].map((s) => s.socket.close()));

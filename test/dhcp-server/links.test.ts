@@ -83,7 +83,9 @@ t.test('serve follows an interface that appears, changes address, loses carrier,
   offer = await client.ask({ type: MESSAGE_TYPE.DISCOVER, mac: '02:00:00:00:02:01' });
   t.equal(offer?.options.get(OPTION.SERVER_ID), '10.2.2.2', 'the new address is the server identifier');
 
-  // Carrier lost and back: warned once, the end noted; a second loss warns again.
+  // Carrier lost and back: warned once, the end noted; a second loss warns again (a moment later
+  // if it comes within a second of the last warning of its kind: the limit on a flapping link).
+  const carrierMark = server.lines.length;
   for (let round = 1; round <= 2; round++) {
     mark = server.lines.length;
     await lab.ip(cli, 'link', 'set', 'l0', 'down');
@@ -91,7 +93,7 @@ t.test('serve follows an interface that appears, changes address, loses carrier,
     await lab.ip(cli, 'link', 'set', 'l0', 'up');
     await server.waitFor(after(mark)((l) => l.event === 'interface-no-carrier-ended' && l.interface === 'late0'), 10_000, 'carrier back');
   }
-  t.equal(count('interface-no-carrier', 'late0'), 2, 'one warning per loss of carrier');
+  t.equal(server.lines.slice(carrierMark).filter((l) => l.event === 'interface-no-carrier').length, 2, 'one warning per loss of carrier');
 
   // An address in none of the description's subnets: one warning, however often the link changes.
   mark = server.lines.length;
