@@ -1,5 +1,6 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { loadClusterText } from '../../src/options/load.js';
@@ -41,6 +42,23 @@ t.test('explain the example: trees down to the NICs, keys, identifiers, failover
   t.match(out, /cannot run here +VsvrC \(lacks data2\)/);
   t.match(out, / {2}VsvrC · table 3 · gateway 10\.3\.255\.254 · home Filer2\n.*\n {4}runs on +Filer2\n {4}not on +Filer1: lacks data2\n/);
   t.match(out, /10\.1\.1\.0\/24 +routers 10\.1\.1\.254 · dns 10\.1\.1\.53 · ntp 10\.1\.1\.123 · domain lab\.example · lease 1 d · bootstrap 10\.1\.1\.200–10\.1\.1\.215/);
+});
+
+t.test('explain names the key by its key id, the form every other command shows', async (t) => {
+  const dir = t.testdir({ 'cluster.key': 'explain-test-cluster-key-0123456' });
+  const text = readFileSync('examples/cluster.yaml', 'utf8').replace(/^cluster:\n/m, 'cluster:\n  keyFile: cluster.key\n');
+  writeFileSync(join(dir, 'cluster.yaml'), text);
+  chmodSync(join(dir, 'cluster.key'), 0o600);
+  // Expected from the definition (first 4 bytes of SHA-256 of the key), not from the code under test.
+  const expected = createHash('sha256').update('explain-test-cluster-key-0123456').digest('hex').slice(0, 8);
+  const r = await rackstrap('explain', join(dir, 'cluster.yaml'));
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, new RegExp(`^Topologies are signed with key ${expected}$`, 'm'));
+  const v = await rackstrap('validate', join(dir, 'cluster.yaml'));
+  t.match(v.stdout + v.stderr, new RegExp(`signed with key ${expected}`), 'the same id as validate says');
+  t.notMatch(r.stdout, /sha256:/, 'no second form of the key');
+  const unsigned = await rackstrap('explain', 'examples/cluster.yaml');
+  t.match(unsigned.stdout, /^Topologies are not signed \(no cluster\.keyFile\)/m);
 });
 
 t.test('--filer shows one filer; an unknown one is a usage error', async (t) => {

@@ -12,6 +12,7 @@ import { findFiler } from '../../options/rules/placement.js';
 import { filerStackView } from '../../options/rules/cluster-context.js';
 import { buildStackModel, isAliasVlan, type StackModel } from '../../options/rules/stack-model.js';
 import { loadOrReport } from './validate.js';
+import { keyId, readDescriptionKey } from '../../cluster-key/key-file.js';
 import { topologyBudget, type FilerBudget } from '../../generate/budget.js';
 import type { Io } from '../main.js';
 
@@ -161,7 +162,7 @@ function explainVservers(loaded: LoadedCluster): string[] {
 }
 
 /** The whole explanation as text; `filer` limits it to one filer. */
-export function renderExplain(loaded: LoadedCluster, opts: { filer?: string } = {}): string {
+export function renderExplain(loaded: LoadedCluster, opts: { filer?: string; keyId?: string } = {}): string {
   const d = loaded.description;
   const reservations = reservationsOf(loaded);
   const out: string[] = [];
@@ -175,6 +176,7 @@ export function renderExplain(loaded: LoadedCluster, opts: { filer?: string } = 
   out.push(
     [plural(loaded.filers.size, 'filer'), plural(Object.keys(d.vservers).length, 'virtual server'), plural(Object.keys(d.mysql).length, 'MySQL role'), plural(reservations.length, 'identifier')].join(' · '),
   );
+  out.push(opts.keyId === undefined ? 'Topologies are not signed (no cluster.keyFile): a filer takes the first answer it hears' : `Topologies are signed with key ${opts.keyId}`);
   if (opts.filer === undefined) {
     out.push('', 'Subnets');
     for (const s of subnetsOf(loaded)) {
@@ -197,7 +199,8 @@ export function renderExplain(loaded: LoadedCluster, opts: { filer?: string } = 
 
 export async function run(io: Io, file: string, opts: ExplainOptions): Promise<void> {
   const loaded = await loadOrReport(file, io);
-  io.out(renderExplain(loaded, opts));
+  const key = await readDescriptionKey(loaded);
+  io.out(renderExplain(loaded, { ...opts, ...(key === undefined ? {} : { keyId: keyId(key) }) }));
   io.out(renderBudget(topologyBudget(loaded), opts.filer));
   const v6 = ipv6Notice(loaded);
   if (v6 !== undefined) io.out(`\n${v6}`);
