@@ -1,13 +1,16 @@
 // The two settings whose defaults come from the host: the NIC map (every kernel link named eth<N>,
-// as itself) and the base MAC (the permanent MAC of the lowest-numbered eth#, seed 003 §5.2.4:
-// labels print it). The permanent MAC, because a NIC enslaved to a bond carries the bond's MAC.
+// as itself) and the base MAC: the permanent MAC of the lowest-numbered eth#, the MAC on the
+// filer's label and the one the cluster description defaults a filer's base MAC to (its eth0's,
+// options/normalize.ts baseMacOf). The permanent MAC, because a NIC enslaved to a bond carries the
+// bond's MAC: the kernel's permanent address when it has one, else the one the bonding driver
+// kept for a member (a veth has no permanent address of its own).
 import { z } from 'zod';
 import { RackstrapError } from '../errors.js';
 import { naturalCompare } from '../net/desired.js';
 import type { Runner } from '../net/runner.js';
 import { parseInterfaceName } from '../options/names.js';
 
-export const LINK_LIST_COMMAND = ['ip', '-j', 'link', 'show'] as const;
+export const LINK_LIST_COMMAND = ['ip', '-j', '-d', 'link', 'show'] as const;
 
 const IpLink = z.object({
   ifname: z.string(),
@@ -16,6 +19,8 @@ const IpLink = z.object({
   permaddr: z.string().optional(),
   link_type: z.string().optional(),
   flags: z.array(z.string()).optional(),
+  /** -d: a bond member's own MAC, kept by the bonding driver while the member carries the bond's. */
+  linkinfo: z.object({ info_slave_data: z.object({ perm_hwaddr: z.string().optional() }).optional() }).optional(),
 });
 export type HostLink = { ifname: string; mac: string | undefined; up: boolean };
 
@@ -38,7 +43,7 @@ export async function listHostLinks(runner: Runner): Promise<HostLink[]> {
   const parsed = z.array(IpLink).safeParse(raw);
   if (!parsed.success) throw new NicDiscoveryError(`${LINK_LIST_COMMAND.join(' ')}: unexpected output: ${parsed.error.issues[0]?.message ?? ''}`);
   return parsed.data.map((l) => {
-    const mac = l.permaddr ?? (l.link_type === 'ether' || l.link_type === undefined ? l.address : undefined);
+    const mac = l.permaddr ?? l.linkinfo?.info_slave_data?.perm_hwaddr ?? (l.link_type === 'ether' || l.link_type === undefined ? l.address : undefined);
     return { ifname: l.ifname, mac: mac?.toUpperCase(), up: l.flags?.includes('UP') ?? false };
   });
 }

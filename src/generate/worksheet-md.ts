@@ -47,7 +47,7 @@ function mermaid(f: FilerSheet): string[] {
 
 function filerSection(f: FilerSheet): string[] {
   const out: string[] = [`## ${f.filer}`, ''];
-  out.push(`Base MAC \`${f.baseMac}\`${f.template ? ` · template \`${f.template}\`` : ''} · topology key \`${f.topologyKey}\``, '');
+  out.push(`Base MAC \`${f.baseMac}\` (${f.baseMacFrom})${f.template ? ` · template \`${f.template}\`` : ''} · topology key \`${f.topologyKey}\``, '');
   out.push('### Ports', '');
   out.push(
     ...table(

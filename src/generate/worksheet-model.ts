@@ -47,6 +47,8 @@ export interface StackNode {
 export interface FilerSheet {
   filer: string;
   baseMac: string;
+  /** Where the base MAC comes from, in plain words (eth0's MAC, or set in the description). */
+  baseMacFrom: string;
   template: string | undefined;
   topologyKey: string;
   ports: PortRow[];
@@ -253,6 +255,10 @@ export function buildWorksheet(model: GenModel): Worksheet {
     return {
       filer: ft.filer,
       baseMac: ft.baseMac,
+      baseMacFrom:
+        f.baseMacNic !== undefined
+          ? `the MAC of ${f.baseMacNic}, which its agent reads from the hardware`
+          : `set in the description: this filer's agent.yaml must say baseMac: ${ft.baseMac}`,
       template: f.template,
       topologyKey: ft.topologyKey,
       ports: portRows(f, m),

@@ -26,14 +26,15 @@ export interface AgentSetup {
   refreshIntervalMs?: number;
 }
 
-/** The agent's settings for one lab filer, as its config file holds them. */
+/**
+ * The agent's settings for one lab filer, as its config file holds them: what every filer of the
+ * cluster shares, and nothing of the filer's own. Its NIC map and base MAC come from its NICs as on
+ * a freshly unpacked filer, and the topology it gets tells it which filer it is.
+ */
 export function agentConfig(s: AgentSetup): AgentConfigFile {
   return {
     clusterId: s.clusterId,
     vendorClass: s.vendorClass,
-    baseMac: s.filer.baseMac,
-    filer: s.filer.name,
-    nics: Object.fromEntries(s.filer.nics.map((n) => [n.name, n.name])),
     cacheDir: s.cacheDir,
     topologyTimeoutMs: s.topologyTimeoutMs,
     retransmitBaseMs: s.retransmitBaseMs ?? 250,

@@ -13,7 +13,10 @@ export type StackOrigins = Record<Section, Record<string, Path>>;
 export interface ResolvedFiler {
   /** As written: names keep their case, they are part of the DHCP identifiers. */
   name: string;
+  /** The description's baseMac, else the MAC of the lowest-numbered NIC (baseMacOf). */
   baseMac: string;
+  /** The NIC whose MAC is the base MAC (eth0), or undefined when the description sets baseMac. */
+  baseMacNic: string | undefined;
   /** eth# (lower-case) -> MAC (upper-case). */
   nics: Record<string, string>;
   template: string | undefined;
@@ -166,6 +169,23 @@ function applyPatch(
   return { stack, origins };
 }
 
+/**
+ * A filer's base MAC, the one definition every part uses (generators, server, validate, the
+ * worksheet, the lab; the agent reads the same NIC's permanent MAC from the hardware): the
+ * description's baseMac when it sets one, else the MAC of the lowest-numbered NIC, eth0.
+ * '' when there is neither.
+ */
+export function baseMacOf(baseMac: string | undefined, nics: Readonly<Record<string, string>>): { mac: string; nic: string | undefined } {
+  if (baseMac !== undefined) return { mac: baseMac, nic: undefined };
+  const first = lowestNic(nics);
+  return first === undefined ? { mac: '', nic: undefined } : { mac: nics[first]!, nic: first };
+}
+
+/** The lowest-numbered NIC of a NIC list (eth2 before eth10). */
+export function lowestNic(nics: Readonly<Record<string, string>>): string | undefined {
+  return Object.keys(nics).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))[0];
+}
+
 export function normalizeDescription(d: ClusterDescription): Normalized {
   const findings: Finding[] = [];
 
@@ -201,7 +221,9 @@ export function normalizeDescription(d: ClusterDescription): Normalized {
       }
     }
     const { stack, origins } = applyPatch(base, patch ?? {}, [...path, 'stack'], findings);
-    resolved.set(name, { name, baseMac: f.baseMac, nics, template: f.template, stack, addresses, origins });
+    const id = baseMacOf(f.baseMac, nics);
+    if (id.mac === '') findings.push(error(path, `${name} lists no NIC, so it has no base MAC: list its NICs (eth0 and up, with their MACs)`));
+    resolved.set(name, { name, baseMac: id.mac, baseMacNic: id.nic, nics, template: f.template, stack, addresses, origins });
   }
 
   const vservers = Object.fromEntries(

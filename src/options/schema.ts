@@ -142,8 +142,13 @@ export const Scope = z.strictObject({
 export type Scope = z.infer<typeof Scope>;
 
 export const Filer = z.strictObject({
-  /** The MAC printed on the filer's label; with the cluster ID it keys the topology request. */
-  baseMac: Mac,
+  /**
+   * The filer's base MAC: with the cluster ID it keys the topology request. By default the MAC of
+   * its lowest-numbered NIC (eth0), which is the MAC on the filer's label and the one its agent
+   * reads from the hardware. Set it only when the filer carries another base MAC (a replaced
+   * board keeping the old one), and then give its agent the same value (agent.yaml baseMac).
+   */
+  baseMac: Mac.optional(),
   /** Physical NICs: eth# -> MAC. Filers in one cluster may have different counts. */
   nics: z.record(IfName, Mac),
   /** Name of a stack under `templates` this filer starts from. */

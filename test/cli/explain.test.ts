@@ -36,7 +36,7 @@ t.test('explain the example: trees down to the NICs, keys, identifiers, failover
     out.includes(['  mgmt0  10.1.1.4 · alias · MTU 1500', '    └─ fail0  failover · primary eth2 · miimon 100 · MTU 1500', '       ├─ eth2  00:07:34:20:00:03'].join('\n')),
     "Filer2's mgmt0 with its address",
   );
-  t.match(out, /Filer2 · base MAC 00:07:34:20:00:00 · 6 NICs · template standard\n  topology key  00:07:34:04:12:0E:00:07:34:20:00:00\n/);
+  t.match(out, /Filer2 · base MAC 00:07:34:20:00:01 · 6 NICs · template standard\n  topology key  00:07:34:04:12:0E:00:07:34:20:00:01\n/);
   t.match(out, /^ {4}00:07:34:04:12:0E:san0:Filer2 +10\.2\.2\.4 +10\.2\.2\.0\/24$/m);
   t.match(out, /^ {4}00:07:34:04:12:0E:data2:VsvrC:0 +10\.3\.5\.1 +10\.3\.0\.0\/16$/m);
   t.match(out, /cannot run here +VsvrC \(lacks data2\)/);

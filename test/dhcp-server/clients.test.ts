@@ -167,10 +167,10 @@ t.test('real clients against rackstrap serve', async (t) => {
 
   await t.test("dhclient's script sees every topology object, as the wire encoder made them", async (t) => {
     const topo = await client(e, 'topo');
-    dhclient(e, topo, dhclientConf([`send dhcp-client-identifier "${id('00:07:34:10:00:00')}";`], true));
+    dhclient(e, topo, dhclientConf([`send dhcp-client-identifier "${id('00:07:34:10:00:01')}";`], true));
     await waitForFile(topo.events, /BOUND ip=10\.1\.1\.2\d\d /);
     const env = Object.fromEntries(readFileSync(`${topo.events}.BOUND`, 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-    const request = { clusterId: loaded.description.cluster.id, baseMac: '00:07:34:10:00:00' };
+    const request = { clusterId: loaded.description.cluster.id, baseMac: '00:07:34:10:00:01' };
     const expected = encodeTopology(topologyFor(loaded, 'Filer1'), { key: KEY, addresses: addressFactsByFiler(loaded).get('Filer1')!, binding: request });
     const got = subOptionsFromDhclientEnv(env, 'rackstrap');
     const notSignature = (objs: SubOption[]) => objs.filter((o) => o.code !== 2);

@@ -31,7 +31,7 @@ t.test('every identifier of the example is in the tables, with its subnet and op
   t.equal(subnetOf(c, toNumber('192.168.1.1')), undefined);
   t.equal(c.vendorClass, 'rackstrap');
   t.equal(c.keyFingerprint, undefined);
-  const topo = c.topologies.get(id('00:07:34:20:00:00'))!;
+  const topo = c.topologies.get(id('00:07:34:20:00:01'))!;
   t.equal(topo.filer, 'Filer2');
   t.ok(topo.option43.equals(subOptionsToBytes(encodeTopology(topologyFor(loaded, 'Filer2')))), 'option 43 is the wire encoder output');
 });
@@ -40,9 +40,9 @@ t.test('with a key: topology signed, only the fingerprint kept', async (t) => {
   const c = exampleConfig({}, KEY);
   t.equal(c.keyFingerprint, keyFingerprint(KEY));
   const loaded = exampleCluster();
-  const request = { clusterId: loaded.description.cluster.id, baseMac: '00:07:34:10:00:00' };
+  const request = { clusterId: loaded.description.cluster.id, baseMac: '00:07:34:10:00:01' };
   const signed = encodeTopology(topologyFor(loaded, 'Filer1'), { key: KEY, addresses: addressFactsByFiler(loaded).get('Filer1')!, binding: request });
-  const entry = c.topologies.get(id('00:07:34:10:00:00'))!;
+  const entry = c.topologies.get(id('00:07:34:10:00:01'))!;
   t.ok(entry.option43.equals(subOptionsToBytes(signed)), 'signed, with address tags, bound to the request');
   t.ok(entry.exchange && signForExchange(entry.exchange, 7).equals(exchangeSigner(signed, KEY, request)(7)), "and per exchange, bound to the xid");
   t.notOk(entry.exchange && Buffer.from(entry.exchange.bindingKey).includes(KEY), "the answering tables hold a derived binding key, not the cluster key");

@@ -24,7 +24,7 @@ function seeds(): Buffer[] {
   return [
     ...FIXTURE_NAMES.map(loadHex),
     mk(MESSAGE_TYPE.DISCOVER, [[OPTION.CLIENT_ID, textClientId(id('mgmt0:Filer1'))], [OPTION.PARAMETER_REQUEST_LIST, PRL]]),
-    mk(MESSAGE_TYPE.DISCOVER, [[OPTION.CLIENT_ID, textClientId(id('00:07:34:10:00:00'))], [OPTION.VENDOR_CLASS, 'rackstrap'], [OPTION.PARAMETER_REQUEST_LIST, PRL]]),
+    mk(MESSAGE_TYPE.DISCOVER, [[OPTION.CLIENT_ID, textClientId(id('00:07:34:10:00:01'))], [OPTION.VENDOR_CLASS, 'rackstrap'], [OPTION.PARAMETER_REQUEST_LIST, PRL]]),
     mk(MESSAGE_TYPE.REQUEST, [[OPTION.CLIENT_ID, textClientId(id('mgmt0:Filer2'), { typeByte: true })], [OPTION.REQUESTED_ADDRESS, '10.1.1.4'], [OPTION.SERVER_ID, '10.1.1.1']]),
     mk(MESSAGE_TYPE.REQUEST, [[OPTION.REQUESTED_ADDRESS, '10.1.1.101']]),
     mk(MESSAGE_TYPE.DECLINE, [[OPTION.CLIENT_ID, textClientId(id('mgmt1:Filer2'))], [OPTION.REQUESTED_ADDRESS, '10.1.1.5']]),

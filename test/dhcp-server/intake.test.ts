@@ -34,7 +34,7 @@ t.test('triage: cluster identifiers and topology requests, strangers\' DISCOVERs
     encodeMessage(createMessage({ op: OP.BOOTREQUEST, xid: 1, type: type as 1, chaddr: Buffer.from([2, 0, 0, 0, 0, 1]), options }));
   t.equal(triage(pkt(MESSAGE_TYPE.DISCOVER, [[OPTION.CLIENT_ID, textClientId(id('mgmt0:Filer1'))]]), config), 0, 'a reserved identifier');
   t.equal(triage(pkt(MESSAGE_TYPE.REQUEST, [[OPTION.CLIENT_ID, textClientId(id('mgmt0:Filer1'), { typeByte: true })]]), config), 0, 'with a type byte, a REQUEST');
-  const topo = textClientId(id('00:07:34:10:00:00'));
+  const topo = textClientId(id('00:07:34:10:00:01'));
   t.equal(triage(pkt(MESSAGE_TYPE.DISCOVER, [[OPTION.CLIENT_ID, topo], [OPTION.VENDOR_CLASS, config.vendorClass]]), config), 0, 'a topology request');
   t.equal(triage(pkt(MESSAGE_TYPE.DISCOVER, [[OPTION.CLIENT_ID, topo]]), config), 2, 'a topology identifier without the vendor class: a stranger');
   t.equal(triage(pkt(MESSAGE_TYPE.DISCOVER, []), config), 2, 'a DISCOVER without an identifier');

@@ -35,7 +35,7 @@ t.test("serve's computed room agrees with respond() on both sides of the limit",
     const b = topologyBudget(loaded).find((x) => x.filer === 'Filer1')!;
     const serve = b.fits.find((f) => f.target === 'serve')!;
     const h = new Harness(buildServerConfig(loaded));
-    const d = h.send({ type: 1, clientId: `${CLUSTER_ID}:00:07:34:10:00:00`, vendorClass: 'rackstrap', prl: [...PARAMETER_REQUEST_LIST], maxSize: 1500 });
+    const d = h.send({ type: 1, clientId: `${CLUSTER_ID}:00:07:34:10:00:01`, vendorClass: 'rackstrap', prl: [...PARAMETER_REQUEST_LIST], maxSize: 1500 });
     const answered = wireReply(d)?.options.has(OPTION.VENDOR_SPECIFIC) === true;
     t.equal(answered, b.size <= serve.limit, `${n} more servers: topology ${b.size} B, serve room ${serve.limit} B: ${answered ? 'answered' : 'not answered'} (${d.log.result})`);
     if (answered) sawFit = true;

@@ -30,8 +30,8 @@ t.test('model: the example, in order, with each filer topology as topologyFor gi
   t.equal(m.source, 'cluster.yaml');
   t.same(m.cluster, { name: 'lab', id: '00:07:34:04:12:0E', vendorClass: 'rackstrap', generation: 1 });
   t.same(m.filers.map((f) => [f.filer, f.topologyKey, f.wireSize]), [
-    ['Filer1', '00:07:34:04:12:0E:00:07:34:10:00:00', 409], // format 1.1: + ' ~gw=10.2.2.254' (15 bytes),
-    ['Filer2', '00:07:34:04:12:0E:00:07:34:20:00:00', 549], // + the gateways of VsvrB and VsvrC,
+    ['Filer1', '00:07:34:04:12:0E:00:07:34:10:00:01', 409], // format 1.1: + ' ~gw=10.2.2.254' (15 bytes),
+    ['Filer2', '00:07:34:04:12:0E:00:07:34:20:00:01', 549], // + the gateways of VsvrB and VsvrC,
   ]);
   for (const f of m.filers) t.same(f.topology, topologyFor(loaded, f.filer), `${f.filer}: same topology as topologyFor`);
   t.equal(m.addresses.length, 23);
@@ -107,7 +107,7 @@ t.test('dnsmasq: static ranges, the vendor-class-only bootstrap range, quoted id
   const out = text(m, 'dnsmasq');
   t.match(out, 'dhcp-vendorclass=set:rackstrap-lab,rackstrap\n');
   t.match(out, 'dhcp-range=tag:rackstrap-lab,set:rackstrap-lab-10_1_1_0-24,10.1.1.200,10.1.1.215,255.255.255.0,86400\n');
-  t.match(out, 'dhcp-host=id:"00:07:34:04:12:0E:00:07:34:10:00:00",set:rackstrap-lab-Filer1\n');
+  t.match(out, 'dhcp-host=id:"00:07:34:04:12:0E:00:07:34:10:00:01",set:rackstrap-lab-Filer1\n');
   t.match(out, 'dhcp-option=tag:rackstrap-lab-Filer1,vendor:rackstrap,1,"rackstrap/1.1 gen=1 count=10 filer=Filer1"\n');
   t.match(out, 'dhcp-host=id:"00:07:34:04:12:0E:data2:VsvrC:0",10.3.5.1\n');
   const dir = mkdtempSync(join(tmpdir(), 'rsgen-dnsmasq-'));
@@ -157,7 +157,7 @@ t.test('no bootstrap range: servers refuse (nobody could answer topology request
     t.throws(() => text(m, target), { name: 'GenerateError', message: /no subnet has a bootstrap range/ }, target);
   }
   t.ok(text(m, 'dhclient'));
-  t.match(text(m, 'worksheet'), '| `00:07:34:04:12:0E:00:07:34:10:00:00` | no bootstrap range |');
+  t.match(text(m, 'worksheet'), '| `00:07:34:04:12:0E:00:07:34:10:00:01` | no bootstrap range |');
 });
 
 t.test('an IPv6 address: listed in the worksheet, left out of the DHCPv4 files with a note', async (t) => {

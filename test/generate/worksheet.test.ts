@@ -28,7 +28,7 @@ t.test('identifiers: topology key, own addresses, and those homed on the filer',
   const w = await example();
   const f1 = w.filers[0]!;
   t.same(f1.identifiers[0], {
-    identifier: '00:07:34:04:12:0E:00:07:34:10:00:00',
+    identifier: '00:07:34:04:12:0E:00:07:34:10:00:01',
     address: 'offer from 10.1.1.200–10.1.1.215 (10.1.1.0/24)',
     subnet: '',
     purpose: 'topology request of Filer1 (option 43)',

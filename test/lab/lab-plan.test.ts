@@ -43,7 +43,7 @@ t.test('the example cluster: switch side and filers', async (t) => {
   ]);
   const f2 = lab.filers.find((f) => f.name === 'Filer2')!;
   t.same(f2.nics.map((n) => `${n.name} ${n.mac}`), ['eth0', 'eth1', 'eth2', 'eth3', 'eth4', 'eth5'].map((n, i) => `${n} 00:07:34:20:00:0${i + 1}`));
-  t.equal(f2.baseMac, '00:07:34:20:00:00');
+  t.equal(f2.baseMac, '00:07:34:20:00:01');
   const sw = lab.batches[0]!;
   t.equal(sw.netns, 'xsw');
   t.ok(sw.lines.includes('link add f1b0 type bond mode 802.3ad lacp_rate fast miimon 100'), 'LACP partner for Filer1 bond0');

@@ -72,12 +72,12 @@ t.test('every problem is reported, in file order, with line and column', async (
 t.test('shape errors come from zod with positions, all at once', async (t) => {
   let text = edit(example, 'generation: 1 ', 'generation: zero ');
   text = edit(text, 'bond0: { mode: 802.3ad', 'bond0: { mode: lacp');
-  text = edit(text, '    baseMac: "00:07:34:20:00:00"\n', '');
+  text = edit(text, 'eth5: "00:07:34:20:00:06"', 'eth5: "00:07:34:20:00"');
   const errors = rejected(text);
   t.equal(errors.length, 3, errors.map(formatProblem).join('\n'));
   t.match(errors.find((p) => p.field === 'cluster.generation'), { rule: /expected number, got string "zero"/, line: lineOf(text, 'generation: zero') });
   t.match(errors.find((p) => p.field === 'templates.standard.bonds.bond0.mode'), { rule: /must be one of .*802\.3ad/ });
-  t.match(errors.find((p) => p.field === 'filers.Filer2.baseMac'), { rule: /required field is missing/, line: lineOf(text, '  Filer2:') });
+  t.match(errors.find((p) => p.field === 'filers.Filer2.nics.eth5'), { rule: /must be a MAC address/, line: lineOf(text, 'eth5: "00:07:34:20:00"') });
 });
 
 t.test('YAML syntax errors and non-descriptions are problems with positions', async (t) => {

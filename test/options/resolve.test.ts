@@ -26,8 +26,8 @@ t.test("every identifier of the seed's tables, with its address (§5.2.6.3, §5.
 t.test('reservations carry kind, names, instance and the subnet with inherited options', async (t) => {
   const rs = reservationsOf(loaded);
   t.same(rs.filter((r) => r.kind === 'topology').map((r) => [r.identifier, r.filer]), [
-    ['00:07:34:04:12:0E:00:07:34:10:00:00', 'Filer1'],
-    ['00:07:34:04:12:0E:00:07:34:20:00:00', 'Filer2'],
+    ['00:07:34:04:12:0E:00:07:34:10:00:01', 'Filer1'],
+    ['00:07:34:04:12:0E:00:07:34:20:00:01', 'Filer2'],
   ]);
   const v = rs.find((r) => r.identifier === '00:07:34:04:12:0E:data0:VsvrA:1');
   t.match(v, { kind: 'vserver', vserver: 'VsvrA', alias: 'data0', instance: 1, home: 'Filer1', family: 4 });

@@ -1,8 +1,11 @@
 // MAC addresses: NIC MACs and base MACs identify filers to DHCP (the topology
-// request key is <cluster-id>:<base MAC>, §5.2.6.2), so each is a unicast MAC used once in the
-// cluster. A base MAC may equal the filer's own NIC (labels often print eth0's); it may not be
-// another filer's. The cluster ID is allocated apart from any filer's MACs.
+// request key is <cluster-id>:<base MAC>), so each is a unicast MAC used once in the
+// cluster. A filer's base MAC is its eth0's MAC unless the description sets another
+// (normalize.ts baseMacOf); one set apart from eth0's is only found by an agent told the same
+// value, so validate says so. It may not be another filer's. The cluster ID is allocated apart
+// from any filer's MACs.
 import { parseInterfaceName } from '../names.js';
+import { lowestNic } from '../normalize.js';
 import { error, warning, type Finding, type Path } from './context.js';
 import type { ClusterContext } from './cluster-context.js';
 
@@ -37,6 +40,7 @@ export function checkMacs(ctx: ClusterContext): Finding[] {
   }
   for (const f of ctx.filers.values()) {
     const path: Path = ['filers', f.name, 'baseMac'];
+    if (f.baseMac === '') continue; // no NIC and no baseMac: normalize reported it
     const why = notUnicast(f.baseMac);
     if (why) out.push(error(path, `${f.baseMac} ${why}`));
     const first = baseOwner.get(f.baseMac);
@@ -44,7 +48,22 @@ export function checkMacs(ctx: ClusterContext): Finding[] {
     else baseOwner.set(f.baseMac, f.name);
     const nic = nicOwner.get(f.baseMac);
     if (nic && nic.filer !== f.name) out.push(error(path, `base MAC ${f.baseMac} is ${nic.label}, another filer's NIC`));
+    const first0 = lowestNic(f.nics);
+    if (f.baseMacNic === undefined && first0 !== undefined && f.nics[first0] !== f.baseMac) {
+      out.push(warning(path, notFirstNicMac(f.name, f.baseMac, first0, f.nics[first0]!)));
+    }
     if (f.baseMac === clusterId) out.push(warning(path, `base MAC ${f.baseMac} is the cluster ID: the cluster ID is allocated apart from every filer's MACs`));
   }
   return out;
+}
+
+/**
+ * Why a base MAC set apart from eth0's asks for care, and the two ways out. Shared by validate and
+ * the server's unknown-identifier hint.
+ */
+export function notFirstNicMac(filer: string, baseMac: string, nic: string, nicMac: string): string {
+  return (
+    `${filer}'s base MAC ${baseMac} is not the MAC of its ${nic} (${nicMac}); its agent asks for its topology with ${nic}'s MAC ` +
+    `unless its agent.yaml sets baseMac: ${baseMac} (or RACKSTRAP_BASE_MAC / --base-mac). Remove baseMac here to use ${nic}'s MAC, or give the agent this one`
+  );
 }

@@ -76,7 +76,7 @@ const FILER1_ADDRESSES: AddressFacts[] = [
   fact('mgmt0:MySQLAppNode1', '10.1.1.16', 24, '10.1.1.254'),
   fact('mgmt1:MySQLAppNode1', '10.1.1.17', 24, '10.1.1.254'),
 ];
-const FILER1_REQUEST = { clusterId: CID, baseMac: '00:07:34:10:00:00' };
+const FILER1_REQUEST = { clusterId: CID, baseMac: '00:07:34:10:00:01' };
 const SIGNING = { key: EXAMPLE_KEY, addresses: FILER1_ADDRESSES, binding: FILER1_REQUEST };
 
 const OBJECTS = [
