@@ -30,6 +30,7 @@ import { checkDrift, initialDriftState, type DriftState } from './drift-check.js
 import { LeaseSet } from './lease-set.js';
 import { desiredInputFor, leasesFor, type LeaseMap } from './leases-to-desired.js';
 import { listHostLinks, type HostLink } from './nic-discovery.js';
+import { noTopologyAdvice, type AskedFor } from './no-topology.js';
 import { featuresOff, type AgentSettings } from './settings.js';
 import { writeStatus, type AgentMode, type AgentStatus } from './status.js';
 import { statusSnapshot } from './status-snapshot.js';
@@ -165,6 +166,12 @@ export class Agent {
     return set.renewAll();
   }
 
+  /** What the topology request carries, for the no-answer advice. */
+  #askedFor(): AskedFor {
+    const s = this.#s;
+    return { clusterId: s.clusterId, vendorClass: s.vendorClass, baseMac: s.baseMac, derivedBaseMac: s.derived.baseMac, nics: s.nics };
+  }
+
   // ---- steps 1-7 -----------------------------------------------------------------------------
 
   /** Brings the filer up from DHCP, or from the cache when DHCP does not answer in time. */
@@ -211,7 +218,11 @@ export class Agent {
         });
       }
       if (cached !== undefined) {
-        if (answer === undefined) log.warn('no-answer', `no topology from DHCP within ${this.#s.topologyTimeoutMs} ms: bringing the filer up from the cache (generation ${cached.generation})`);
+        if (answer === undefined) {
+          log.warn('no-answer', `no topology from DHCP within ${this.#s.topologyTimeoutMs} ms for ${topologyKey(this.#s.clusterId, this.#s.baseMac)}: bringing the filer up from the cache (generation ${cached.generation})`, {
+            identifier: topologyKey(this.#s.clusterId, this.#s.baseMac),
+          });
+        }
         try {
           await this.#upFromCache(cached, fresh ? ahead : undefined);
           return this.#up('cache');
@@ -227,7 +238,8 @@ export class Agent {
       const reason = this.#cacheUnusable === undefined
         ? `no topology from DHCP within ${this.#s.topologyTimeoutMs} ms and no cache in ${this.#s.cacheDir}`
         : `no topology from DHCP within ${this.#s.topologyTimeoutMs} ms, and the cache cannot be used: ${this.#cacheUnusable}`;
-      log.warn('no-answer', reason);
+      // The log line says what was asked and what to check; the status keeps the short reason.
+      log.warn('no-answer', `${reason}: ${noTopologyAdvice(this.#askedFor(), interfaces)}`, { identifier: topologyKey(this.#s.clusterId, this.#s.baseMac) });
       await this.#status();
       return { source: 'none', reason };
     });

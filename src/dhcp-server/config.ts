@@ -5,6 +5,7 @@
 
 import { RackstrapError } from '../errors.js';
 import type { LoadedCluster } from '../options/load.js';
+import { buildIdentifierHints, type IdentifierHints } from '../options/identifier-hint.js';
 import { addressFactsByFiler, reservationsOf, subnetsOf, topologyFor, type ResolvedSubnet } from '../options/resolve.js';
 import { encodeTopology, exchangeTemplate, keyFingerprint, subOptionsToBytes, type ExchangeTemplate } from '../options/wire/index.js';
 import { maskOf, toNumber, toText, type AddressRange } from './address.js';
@@ -70,6 +71,8 @@ export interface ServerConfig {
   readonly reservedBy: ReadonlyMap<number, string>;
   /** First 8 hex digits of SHA-256 of the key (the only trace of the key anywhere in logs). */
   readonly keyFingerprint: string | undefined;
+  /** What an undeclared identifier of the cluster most likely is (the unknown-identifier warning). */
+  readonly hints: IdentifierHints;
 }
 
 export interface BuildOptions {
@@ -162,6 +165,7 @@ export function buildServerConfig(loaded: LoadedCluster, opts: BuildOptions = {}
     topologies,
     reservedBy,
     keyFingerprint: opts.key ? keyFingerprint(opts.key) : undefined,
+    hints: buildIdentifierHints(loaded),
   };
 }
 

@@ -29,6 +29,7 @@ import {
 } from '../dhcp-packet/index.js';
 import { EncodeError } from '../errors.js';
 import { signForExchange } from '../options/wire/exchange.js';
+import { explainForeignCluster, explainUnknownIdentifier } from '../options/identifier-hint.js';
 import { LIMITED_BROADCAST, ZERO, colonHexFast, inRange, toText, tryNumber, type AddressRange } from './address.js';
 import type { AddressReservation, ServerConfig, SubnetConfig, TopologyEntry } from './config.js';
 import type { Priority } from './intake.js';
@@ -163,8 +164,11 @@ function classify(req: DhcpMessage, config: ServerConfig, hw: string): Client {
       return { kind: 'other', key: `id:${text}`, label: text, clusterLike: true, why: `topology request without vendor class ${JSON.stringify(config.vendorClass)} in option 60` };
     }
     if (text.startsWith(`${config.clusterId}:`)) {
-      return { kind: 'other', key: `id:${text}`, label: clip(text), clusterLike: true, why: 'identifier of this cluster that the description does not declare' };
+      const hint = explainUnknownIdentifier(text, config.hints);
+      return { kind: 'other', key: `id:${text}`, label: clip(text), clusterLike: true, why: `identifier of this cluster that the description does not declare: ${hint}` };
     }
+    const foreign = explainForeignCluster(text, config.hints);
+    if (foreign !== undefined) return { kind: 'other', key: `id:${text}`, label: text, clusterLike: true, why: foreign };
   }
   if (raw !== undefined) {
     const hex = colonHexFast(raw);
@@ -437,7 +441,9 @@ function onDiscover(x: Exchange): Decision {
     if (address === undefined) return x.ignore('warn', 'bootstrap-range-full', `bootstrap range of ${subnet.prefix} has no free address`);
     return offer(address, subnet, x.ctx.policy.bootstrapLeaseS, c.topology.filer, c.topology);
   }
-  if (c.clusterLike) return x.ignore('info', 'unknown-identifier', c.why);
+  // A member of the cluster that cannot be served: a mistake in its setup or the description. A
+  // warning (the server's limiter bounds how often one asker is logged), with what to fix.
+  if (c.clusterLike) return x.ignore('warn', 'unknown-identifier', c.why);
   const subnet = x.subnets.find((s) => s.pool);
   if (!subnet) return x.ignore('debug', 'not-ours', x.subnets.length ? 'not a cluster client and no pool on this network' : `no configured subnet on ${x.where()}`);
   const address = allocate(x, subnet.pool!);
@@ -467,7 +473,7 @@ function onRequest(x: Exchange): Decision {
     const ops: LeaseOp[] = mine?.state === 'offered' ? [{ op: 'drop-offer', client: c.key }] : [];
     return x.ignore('debug', 'chose-other-server', `server id ${serverIdOpt}`, ops);
   }
-  if (c.kind === 'other' && c.clusterLike) return x.ignore('info', 'unknown-identifier', c.why);
+  if (c.kind === 'other' && c.clusterLike) return x.ignore('warn', 'unknown-identifier', c.why);
 
   const addrText = state === 'renewing' ? req.ciaddr : requestedOpt ?? req.ciaddr;
   const address = tryNumber(addrText);

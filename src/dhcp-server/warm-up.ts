@@ -4,6 +4,7 @@
 // load test) run in V8's interpreter and queue up for ~100 ms. Touches no real state.
 
 import { OP, MESSAGE_TYPE, OPTION, createMessage, decodeMessage, encodeMessage, textClientId } from '../dhcp-packet/index.js';
+import { noIdentifierHints } from '../options/identifier-hint.js';
 import { toNumber, toText } from './address.js';
 import type { ServerConfig, SubnetConfig } from './config.js';
 import { formatLine, recordOf } from './lease-line.js';
@@ -40,6 +41,7 @@ const CONFIG: ServerConfig = {
   topologies: new Map(),
   reservedBy: new Map([[toNumber('192.0.2.2'), '02:00:00:00:00:00:mgmt0:W']]),
   keyFingerprint: undefined,
+  hints: noIdentifierHints('02:00:00:00:00:00'),
 };
 
 const INGRESS: Ingress = { ifname: 'warm0', addresses: [{ address: toNumber('192.0.2.1'), text: '192.0.2.1', prefixLength: 24 }], mtu: 1500 };

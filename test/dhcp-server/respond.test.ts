@@ -10,11 +10,11 @@ import { decodeTopology, encodeTopology, exchangeSigner } from '../../src/option
 import { CLUSTER_ID, ETH0, ETH1, Harness, KEY, PRL, exampleCluster, exampleConfig, id, ingress, wireReply } from './helpers/fixtures.js';
 
 const M0F1 = id('mgmt0:Filer1');
-const TOPO1 = id('00:07:34:10:00:00');
-const TOPO2 = id('00:07:34:20:00:00');
+const TOPO1 = id('00:07:34:10:00:01');
+const TOPO2 = id('00:07:34:20:00:01');
 const POOL = { 1: { start: '10.2.2.100', end: '10.2.2.102' } };
 const { DISCOVER, REQUEST, DECLINE, RELEASE, INFORM, OFFER, ACK, NAK } = MESSAGE_TYPE;
-const FILER1 = { clusterId: CLUSTER_ID, baseMac: '00:07:34:10:00:00' };
+const FILER1 = { clusterId: CLUSTER_ID, baseMac: '00:07:34:10:00:01' };
 
 /** Filer1's topology as the wire writer signs it for one exchange: bound to its request and the xid. */
 function filer1ForExchange(xid: number): Buffer {
@@ -346,7 +346,7 @@ t.test('strangers: unknown cluster identifiers, BOOTREPLYs, other message types'
   const h = new Harness(exampleConfig({ pools: POOL }));
   const unknown = h.send({ type: DISCOVER, clientId: id('mgmt7:Filer9') }, ETH1);
   t.equal(unknown.reply, undefined, 'not even from the pool');
-  t.match(unknown.log, { level: 'info', result: 'unknown-identifier' });
+  t.match(unknown.log, { level: 'warn', result: 'unknown-identifier' });
   t.equal(h.send({ type: DISCOVER, clientId: M0F1, op: 2 }).log.result, 'not-a-request');
   t.equal(h.send({ type: MESSAGE_TYPE.OFFER, clientId: M0F1 }).log.result, 'unsupported-type');
   t.equal(h.send({ type: REQUEST, clientId: M0F1 }).log.result, 'malformed-request', 'REQUEST with no address at all');

@@ -57,10 +57,7 @@ export function checkMacs(ctx: ClusterContext): Finding[] {
   return out;
 }
 
-/**
- * Why a base MAC set apart from eth0's asks for care, and the two ways out. Shared by validate and
- * the server's unknown-identifier hint.
- */
+/** Why a base MAC set apart from eth0's asks for care, and the two ways out. */
 export function notFirstNicMac(filer: string, baseMac: string, nic: string, nicMac: string): string {
   return (
     `${filer}'s base MAC ${baseMac} is not the MAC of its ${nic} (${nicMac}); its agent asks for its topology with ${nic}'s MAC ` +
