@@ -122,7 +122,7 @@ t.test('Filer1 signed: signature bound to the request at code 2, address tags la
     objs.map((o) => [o.code, o.text]),
     [
       [1, 'rackstrap/1.1 gen=1 count=12 filer=Filer1'],
-      [2, 'hmac-sha256-128 key=5d4a3a7f mac=5WU2yPZUHdt-tAxATAZZww ~to=nvfDsFr5yYHHaFlDGe4m3g'],
+      [2, 'hmac-sha256-128 key=5d4a3a7f mac=5WU2yPZUHdt-tAxATAZZww ~to=xTOXgx3VV-PSAREBGnE2xQ'],
       ...OBJECTS,
       [12, '~addr 5j-6Skbs8b6B82p-8hs9I1DYILsPdZW_IYEVCHBeO_kSSgfQXiwYmVLQXs5wscGDcQxaoOnEkPknO4FNpwCsyDhuySPjWvYW'],
     ],
