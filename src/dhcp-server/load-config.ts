@@ -18,6 +18,8 @@ export interface LoadedConfig {
   loadMs?: number;
   /** What a full load read (the compiled form's fingerprint); absent when served from the compiled form. */
   inputs?: LoadInputs;
+  /** The description's IPv6 addresses, which this DHCPv4 server does not serve (said once at start and reload). */
+  ipv6?: Array<{ address: string; where: string }>;
 }
 
 /** Reads the description and the key it names, and builds the tables, in this thread (loads the schema and YAML on first use). */

@@ -8,6 +8,8 @@ import { formatProblem } from '../errors.js';
 import { readLimited } from '../input/read-limited.js';
 import { loadClusterText, MAX_DESCRIPTION_BYTES } from '../options/load.js';
 import { loadInputs } from './compiled.js';
+import { ipv6AddressesOf } from '../options/resolve.js';
+import { assertTopologiesFit } from './budget-check.js';
 import { buildServerConfig } from './config.js';
 import type { LoadedConfig } from './load-config.js';
 
@@ -22,6 +24,10 @@ export async function loadServerConfigInline(file: string): Promise<LoadedConfig
   // A key others can read is a leaked key: said at every full load, as validate and the agent say it.
   const exposed = loaded.keyFile === undefined ? undefined : keyFileModeWarning(loaded.keyFile);
   const warnings = [...loaded.warnings.map(formatProblem), ...(exposed === undefined ? [] : [exposed.replace(/^warning: /, '')])];
-  return { config: buildServerConfig(loaded, key ? { key } : {}), warnings, inputs };
+  const config = buildServerConfig(loaded, key ? { key } : {});
+  // A topology too big for any OFFER would be refused at every request: refuse the description.
+  assertTopologiesFit(loaded, config);
+  const ipv6 = ipv6AddressesOf(loaded);
+  return { config, warnings, inputs, ...(ipv6.length > 0 ? { ipv6 } : {}) };
 }
 

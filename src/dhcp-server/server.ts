@@ -103,6 +103,20 @@ function sourceOf(log: ExchangeRecord): string {
   return log.relay === undefined ? log.interface : `${log.interface} relay ${log.relay}`;
 }
 
+/**
+ * The one start-up line about the description's IPv6 addresses: this is a DHCPv4 server, so it
+ * hands out none of them and does not expect anyone to ask for them over DHCPv4.
+ */
+function ipv6Fields(v6: ReadonlyArray<{ address: string; where: string }>): Record<string, unknown> {
+  const shown = v6.slice(0, 10).map((x) => `${x.address} (${x.where})`).join(', ');
+  return {
+    detail:
+      `IPv6: not served by DHCPv4 yet: ${v6.length} IPv6 address${v6.length === 1 ? '' : 'es'} of the description (${shown}${v6.length > 10 ? `, and ${v6.length - 10} more` : ''}) ` +
+      'get no lease from this server and are not asked for by the agents; give those hosts their IPv6 addresses another way (static configuration, SLAAC or a DHCPv6 server)',
+    addresses: v6.length,
+  };
+}
+
 export class DhcpServer {
   readonly #opts: ServeOptions;
   readonly #policy: Policy;
@@ -158,8 +172,9 @@ export class DhcpServer {
       warmUpMs = warmUp();
       loaded = await loading;
     }
-    const { config, warnings, loadMs } = loaded;
+    const { config, warnings, loadMs, ipv6 } = loaded;
     for (const w of warnings) log.log('warn', 'config-warning', { problem: w });
+    if (ipv6) log.notice('ipv6-not-served', ipv6Fields(ipv6));
     const { store, replay } = await LeaseStore.open(opts.leaseFile);
     if (replay.skipped.length > 0) {
       log.log('warn', 'lease-log-repaired', { file: opts.leaseFile, skipped: replay.skipped.slice(0, 20), tornTail: replay.tornTail });
@@ -483,8 +498,9 @@ export class DhcpServer {
     await this.#links.refresh();
     try {
       const loaded = await loadServerConfig(this.#opts.configFile);
-      const { config, warnings } = loaded;
+      const { config, warnings, ipv6 } = loaded;
       for (const w of warnings) this.#log.log('warn', 'config-warning', { problem: w });
+      if (ipv6) this.#log.notice('ipv6-not-served', ipv6Fields(ipv6));
       this.#config = config;
       this.#links.recheck();
       this.#saveCompiled(loaded);

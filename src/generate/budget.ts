@@ -88,8 +88,9 @@ function replyOptions(subnet: ResolvedSubnet, vendorClass: string, identifierLen
 }
 
 /** Every filer's topology size and, per target, the tightest limit over the bootstrap subnets. */
-export function topologyBudget(loaded: LoadedCluster): FilerBudget[] {
-  const model = buildGenModel(loaded);
+export function topologyBudget(loaded: LoadedCluster, opts: { key?: Buffer } = {}): FilerBudget[] {
+  // With the cluster's key the topology carries its signature and address tags: count them.
+  const model = buildGenModel(loaded, opts.key === undefined ? {} : { key: opts.key });
   const out: FilerBudget[] = [];
   for (const f of model.filers) {
     const fits: TargetFit[] = [];

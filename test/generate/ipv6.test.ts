@@ -50,3 +50,20 @@ t.test('validate and explain report each IPv6 address once', async (t) => {
     for (const a of V6) t.equal(notices[0]?.split(`${a} `).length, 2, `${cmd}: ${a} named once`);
   }
 });
+
+t.test('serve says once at start, in plain words, that the IPv6 addresses are not served', async (t) => {
+  const { DhcpServer } = await import('../../src/dhcp-server/server.js');
+  const dir = mkdtempSync(join(tmpdir(), 'rs-v6-serve-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const lines: string[] = [];
+  // Loopback and a high port: nothing on the network hears it; only the start-up log is read.
+  const server = await DhcpServer.start({ configFile: MIXED, interfaces: ['lo'], leaseFile: join(dir, 'leases.log'), port: 20000 + (process.pid % 20000), write: (s) => lines.push(s) });
+  await server.stop();
+  const events = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event?: string; detail?: string; addresses?: number });
+  const notices = events.filter((e) => e.event === 'ipv6-not-served');
+  t.equal(notices.length, 1, 'one line');
+  t.match(notices[0]?.detail, /^IPv6: not served by DHCPv4 yet: \d+ IPv6 addresses of the description .*give those hosts their IPv6 addresses another way/);
+  for (const a of V6) t.equal(notices[0]?.detail?.split(`${a} `).length, 2, `${a} named once`);
+  t.equal(notices[0]?.addresses, V6.length);
+  t.notOk(events.some((e) => /does not declare/.test(e.detail ?? '')), 'nothing logged as an undeclared identifier');
+});

@@ -4,7 +4,7 @@ import { keyId, readDescriptionKey } from '../../cluster-key/key-file.js';
 import { keyFileModeWarning } from '../../cluster-key/key-file-mode.js';
 import { ConfigError, formatProblem, formatProblemShown, type Problem } from '../../errors.js';
 import { loadClusterFile, loadClusterText, MAX_DESCRIPTION_BYTES, type LoadedCluster } from '../../options/load.js';
-import { ipv6Notice, reservationsOf } from '../../options/resolve.js';
+import { ipv6AddressesOf, ipv6Notice, reservationsOf } from '../../options/resolve.js';
 import type { ValidateOptions } from '../commands/validate.js';
 import { budgetProblems, topologyBudget } from '../../generate/budget.js';
 import { ExitCode, type Io } from '../main.js';
@@ -56,7 +56,7 @@ export async function run(io: Io, file: string, o: ValidateOptions = {}): Promis
   if (exposed !== undefined) io.err(exposed);
   const signed = key === undefined ? '' : `, signed with key ${keyId(key)}`;
   // The option 43 budget: a topology the DHCP servers cannot deliver whole.
-  const budget = budgetProblems(topologyBudget(loaded)).map((p) => ({ ...p, file }));
+  const budget = budgetProblems(topologyBudget(loaded, key === undefined ? {} : { key })).map((p) => ({ ...p, file }));
   for (const p of budget) io.err(formatProblem(p));
   if (budget.some((p) => p.severity === 'error')) {
     io.err(`${file}: ${summary([...loaded.warnings, ...budget])}`);
@@ -85,19 +85,27 @@ async function runJson(io: Io, file: string, o: ValidateOptions): Promise<void> 
     throw new ExitCode(1);
   }
   const key = await readDescriptionKey(loaded);
-  const ok = !(o.strict && loaded.warnings.length > 0);
+  const budgets = topologyBudget(loaded, key === undefined ? {} : { key });
+  const over = budgetProblems(budgets).map((p) => ({ ...p, file }));
+  const problems = [...loaded.warnings, ...over];
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  const ok = errors === 0 && !(o.strict && loaded.warnings.length > 0);
   io.out(
     JSON.stringify(
       {
         file,
         ok,
-        errors: 0,
-        warnings: loaded.warnings.length,
+        errors,
+        warnings: problems.length - errors,
         filers: loaded.filers.size,
         virtualServers: Object.keys(loaded.description.vservers).length,
         identifiers: reservationsOf(loaded).length,
         keyId: key === undefined ? null : keyId(key),
-        problems: loaded.warnings,
+        // Option 43 per filer: its topology's size and, per DHCP server, the room it has.
+        budget: budgets.map((b) => ({ filer: b.filer, size: b.size, targets: b.fits.map((f) => ({ target: f.target, server: f.label, limit: f.limit, subnet: f.subnet, fits: b.size <= f.limit })) })),
+        // Addresses DHCPv4 does not serve (the "IPv6: not served by DHCPv4 yet" line).
+        ipv6: ipv6AddressesOf(loaded),
+        problems,
       },
       null,
       1,
