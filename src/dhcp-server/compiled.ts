@@ -141,7 +141,7 @@ export function readCompiled(compiledFile: string, descriptionFile: string): Com
 
 /** Writes the compiled form of a full load (tmp file 0600, then rename). Throws on failure. */
 export function writeCompiled(compiledFile: string, descriptionFile: string, inputs: LoadInputs, loaded: LoadedConfig): void {
-  const payload = serialize({ config: loaded.config, warnings: loaded.warnings } satisfies LoadedConfig);
+  const payload = serialize({ config: loaded.config, warnings: loaded.warnings, ...(loaded.ipv6 ? { ipv6: loaded.ipv6 } : {}) } satisfies LoadedConfig);
   const header: Header = { format: FORMAT, build: build(), descriptionFile: path.resolve(descriptionFile), inputs, payload: { bytes: payload.length, sha256: sha256(payload) } };
   const tmp = `${compiledFile}.tmp-${process.pid}`;
   try {
