@@ -85,7 +85,7 @@ async function main(): Promise<number> {
     const slowest = Math.max(...row.filers.map((f) => f.addressedMs ?? Infinity));
     process.stdout.write(
       `${row.ok ? 'ok  ' : 'FAIL'} ${file.replace(/^.*\//, '').padEnd(36)} whole ${s(row.wallMs).padStart(7)} ${row.wallMs < AIM_MS ? '(< 60 s)' : '(over 60 s)'}` +
-        `  boot+off ${s(row.bootMs)}  build ${s(step(/^Boot/))}  serve ${s(step(/DHCP server/))}  agents ${s(step(/^Start/))}` +
+        `  boot+off ${s(row.bootMs)}  build ${s(step(/^Boot/))}  serve ${s(step(/DHCP server/))}  agents ${s(step(/^Start (the agent|both agents|all)/))}` +
         `  addressed ${row.filers.map((f) => `${f.filer} ${s(f.addressedMs)}`).join(', ')}${Number.isFinite(slowest) ? '' : ' (a filer never)'}  load ${row.loadBefore} -> ${row.loadAfter}\n`,
     );
     if (!row.ok) for (const p of row.problems.slice(0, 5)) process.stdout.write(`       ${p}\n`);
