@@ -1,4 +1,4 @@
-// The timing targets for the agent, on the demo's lab (src/demo: switch, embedded server,
+// The timing targets for the agent, on the lab of rackstrap lab (src/lab: switch, embedded server,
 // filer namespaces with the example's MACs), each figure a median of --reps runs:
 //   - agent start -> every alias of Filer1 addressed, with LACP convergence excluded;
 //   - one lease by ISC dhclient on the same lab in the same run, and one by rackstrap's own client;
