@@ -183,6 +183,33 @@ export const MysqlNode = z.strictObject({
 });
 export type MysqlNode = z.infer<typeof MysqlNode>;
 
+/** One server of the DHCP server pair (see README: server pairs). */
+export const PairServer = z.strictObject({
+  /** Its sync endpoint (TCP for lease changes, UDP for heartbeats): address[:port], port 6767 by default. */
+  sync: z.string().regex(/^[0-9.]+(:[0-9]{1,5})?$/, 'must be an IPv4 address with an optional port, like 10.9.0.1:6767'),
+  /** More addresses of it that its partner's heartbeats also go to (the client network): the evidence beyond one link. */
+  paths: z.array(z.ipv4({ error: 'must be an IPv4 address' })).default([]),
+  /** On a tie this one is the active; it owns the lower half of each dynamic range while the two are apart. Exactly one of the two. */
+  preferred: z.boolean().default(false),
+});
+export type PairServer = z.infer<typeof PairServer>;
+
+/** The embedded DHCP server as a hot-standby pair (rackstrap serve on two nodes). */
+export const ServerPair = z.strictObject({
+  /** The file that holds the shared secret of the sync channel (never the secret itself): an absolute path. */
+  secretFile: z.string().regex(/^\/[^\0]*$/, 'must be the absolute path of the file that holds the secret (the secret itself never goes in the description)'),
+  /** sync: a reply waits for the partner to have the lease on disk; async: faster, a takeover may lose the last changes. */
+  mode: z.enum(['sync', 'async'], { error: 'must be sync or async' }).default('sync'),
+  heartbeatMs: z.int().min(10).max(600_000).default(100),
+  /** The partner is gone after this long unheard on every path. */
+  deadMs: z.int().min(10).max(600_000).default(500),
+  /** The service address (address/length) the active holds; default: vs_mgmt's management address. */
+  serviceAddress: z.string().regex(/^[0-9.]+\/[0-9]{1,2}$/, 'must be an IPv4 address with its prefix length, like 10.1.1.250/24').optional(),
+  /** The two servers, by the names they use in the pair (--pair-name). */
+  servers: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,62}$/, 'server names: a letter, then letters, digits, ., - or _'), PairServer),
+});
+export type ServerPair = z.infer<typeof ServerPair>;
+
 export const ClusterDescription = z.strictObject({
   cluster: ClusterInfo,
   scope: Scope,
@@ -193,6 +220,8 @@ export const ClusterDescription = z.strictObject({
     .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,62}$/, 'virtual server names: a letter, then letters, digits, - or _'), Vserver)
     .default({}),
   mysql: z.record(z.string().regex(MYSQL_ROLE, 'MySQL roles are MySQLMgmtNode, MySQLDataNode<n>, MySQLAppNode<n>'), MysqlNode).default({}),
+  /** The embedded DHCP server as a pair of two rackstrap serve processes. */
+  pair: ServerPair.optional(),
 });
 export type ClusterDescription = z.infer<typeof ClusterDescription>;
 

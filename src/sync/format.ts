@@ -17,7 +17,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** What this code writes. */
 export const SYNC_MAJOR = 1;
-export const SYNC_MINOR = 1;
+export const SYNC_MINOR = 2;
 export const HEADER_BYTES = 16;
 export const TAG_BYTES = 16;
 /** No message is larger: a length above it is refused before anything is buffered. */
@@ -37,6 +37,8 @@ const MESSAGE_NAMES = new Map<number, MessageKind>(Object.entries(MESSAGE).map((
 export const FLAG = {
   /** snapshot: this is the last chunk of the table. */
   last: 0x01,
+  /** snapshot (since 1.2): the active's merged table, which the receiver makes its own table. */
+  pairTable: 0x02,
 } as const;
 
 export const ENTRY = { hello: 1, heartbeat: 2, lease: 3, ack: 4, snapshotEnd: 5 } as const;

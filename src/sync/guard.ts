@@ -46,13 +46,26 @@ export function dynamicRanges(config: ServerConfig): AddressRange[] {
   return out;
 }
 
-/** The cut: what was held, and which of it the partner had confirmed (all but `unconfirmed`). */
-export function cutStateOf(table: LeaseTable, now: number, unconfirmed: ReadonlySet<number>): CutState {
+/**
+ * The cut: what was held, and which of it the partner had confirmed (all but `unconfirmed`).
+ * `told`, when given, is the table as the partner was told it (every durable change, no
+ * offers): a lease it holds counts even where `table` (memory) has let it go — an offer of
+ * another address to the same client replaces a bound lease in memory without a durable change,
+ * so the partner still holds it as bound and may renew it for its client.
+ */
+export function cutStateOf(table: LeaseTable, now: number, unconfirmed: ReadonlySet<number>, told?: LeaseTable): CutState {
   const held = new Set<number>();
   const confirmed = new Map<number, string>();
   for (const l of table.bound(now)) {
     held.add(l.address);
     if (!unconfirmed.has(l.address)) confirmed.set(l.address, l.client);
+  }
+  if (told) {
+    for (const l of told.bound(now)) {
+      held.add(l.address);
+      if (!unconfirmed.has(l.address) && !confirmed.has(l.address)) confirmed.set(l.address, l.client);
+    }
+    for (const [a] of told.quarantines(now)) held.add(a);
   }
   for (const [a] of table.quarantines(now)) held.add(a);
   for (const a of unconfirmed) held.add(a);

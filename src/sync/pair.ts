@@ -16,7 +16,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { RackstrapError } from '../errors.js';
 import type { ServerConfig } from '../dhcp-server/config.js';
-import type { DurableOp } from '../dhcp-server/lease-table.js';
+import { LeaseTable, type DurableOp } from '../dhcp-server/lease-table.js';
 import type { LeaseStore } from '../dhcp-server/leases.js';
 import type { Logger } from '../dhcp-server/logger.js';
 import type { PairHooks } from '../dhcp-server/pair-hooks.js';
@@ -25,6 +25,7 @@ import {
   type HeartbeatEntry, type LeaseEntry, type Role, type SyncEntry, type SyncMessage,
 } from './format.js';
 import { cutStateOf, dynamicRanges, partnerDownGuard, type CutState, type Half } from './guard.js';
+import { futureActive, mergeOps, replaceOps } from './merge.js';
 import type { ServiceAddress } from './service-address.js';
 
 export type SyncMode = 'sync' | 'async';
@@ -115,6 +116,15 @@ class Session {
   /** The partner has our snapshot on its disk. */
   theyHaveMine = false;
   settled = false;
+  partnerHelloRole: Role | undefined;
+  /** The role this server announced in its hello on this connection. */
+  myHelloRole: Role | undefined;
+  /** Who becomes the active, decided from the two hellos (the same answer on both sides). */
+  future: 'me' | 'partner' | undefined;
+  /** The partner writes 1.1 or older: both tables are exchanged at once and merged on both sides. */
+  legacy = false;
+  /** Chunks of the active's table received so far (the standby replaces its own at the last). */
+  incoming: LeaseEntry[] = [];
   /** The partner said it closes this connection on purpose (it is alive). */
   partnerClosing = false;
   received = 0;
@@ -152,9 +162,15 @@ export class Pair implements PairHooks {
   #holding = false;
   #serviceBusy: Promise<void> = Promise.resolve();
   #stopped = false;
+  #stopping = false;
   #lastResync: { leases: number; ms: number } | undefined;
   #lastAckMs: number | undefined;
   readonly #refused: Record<string, number> = {};
+  /**
+   * The lease table as the partner is told it: every durable change (ours and its), no offers.
+   * The guard holds every lease in it: the partner may renew any of them for its client.
+   */
+  readonly #told = new LeaseTable();
   readonly stats = { sent: 0, acked: 0, received: 0 };
 
   constructor(settings: PairSettings, deps: PairDeps) {
@@ -177,7 +193,7 @@ export class Pair implements PairHooks {
   // ---- hooks the server calls ----
 
   answering(): boolean {
-    return this.#role === 'active' || this.#role === 'active-alone';
+    return !this.#stopping && (this.#role === 'active' || this.#role === 'active-alone');
   }
 
   guard(): ((address: number, client: string) => boolean) | undefined {
@@ -189,6 +205,14 @@ export class Pair implements PairHooks {
   }
 
   replicate(ops: readonly DurableOp[], now: number, done: (err?: Error) => void): void {
+    if (!this.answering()) {
+      // A request taken in while this server still answered, decided after it stopped (it is
+      // copying the active's table, or stopping): no reply. The active's table, which replaces
+      // this one, does not have the change, so nothing of it remains on either side.
+      done(syncError('this server no longer answers (its partner is or becomes the active): reply not sent'));
+      return;
+    }
+    for (const op of ops) this.#told.apply(op);
     const session = this.#session;
     const open = session !== undefined && !session.closed && session.sentSnapshot;
     if (!open) {
@@ -210,6 +234,9 @@ export class Pair implements PairHooks {
   // ---- start and stop ----
 
   async start(): Promise<void> {
+    const now = Date.now();
+    for (const l of this.#d.store.table.bound(now)) this.#told.apply({ op: 'bind', address: l.address, client: l.client, expires: l.expires, label: '', hw: '' });
+    for (const [address, until] of this.#d.store.table.quarantines(now)) this.#told.apply({ op: 'decline', address, client: '', until });
     // Whatever an earlier run left: a server that is not yet active holds no service address.
     await this.#releaseService('start');
     this.#server = net.createServer((socket) => this.#accept(socket));
@@ -239,7 +266,13 @@ export class Pair implements PairHooks {
   }
 
   async stop(): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#stopping) return;
+    // Answer nobody from here on, and let the partner confirm what it was sent (bounded), so a
+    // stop loses no change the standby should have.
+    this.#stopping = true;
+    this.#flushBatch();
+    const deadline = performance.now() + this.#s.ackTimeoutMs;
+    while (this.#pending.length > 0 && this.#session && !this.#session.closed && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
     this.#closeSession('stopping');
@@ -290,13 +323,7 @@ export class Pair implements PairHooks {
       if (err.code === 'ECONNRESET') peerClosed();
     });
     socket.on('close', () => this.#onClosed(session));
-    const hello: SyncMessage = {
-      kind: 'hello', seq: 0, flags: 0,
-      entries: [{ kind: 'hello', nonce: this.#nonce, role: this.#wireRole(), preferred: this.#s.preferred, leases: this.#d.store.table.size.leases, name: this.#s.name }],
-    };
-    const send = (): void => {
-      socket.write(encodeSyncMessage(hello, this.#s.secret, Buffer.concat([this.#nonce, ZERO8])));
-    };
+    const send = (): void => this.#sendHello(session);
     if (socket.connecting) socket.once('connect', send);
     else if (dialed) send();
     return session;
@@ -337,6 +364,7 @@ export class Pair implements PairHooks {
     }
     for (const p of failed) for (const a of p.addresses) unconfirmed.add(a);
     if (this.#role === 'active') this.#goAlone(`lost the connection to the partner (${why})`, unconfirmed);
+    else if (this.#role === 'syncing') this.#setRole('standby', `lost the connection to the partner while copying its table (${why}); serving alone once it is heard on no path`);
     else if (unconfirmed.size > 0 && this.#cut) for (const a of unconfirmed) (this.#cut.held as Set<number>).add(a);
     for (const p of failed) for (const d of p.dones) d(syncError('the partner did not confirm the lease change: reply not sent'));
   }
@@ -389,18 +417,31 @@ export class Pair implements PairHooks {
         // An accepted connection proved itself: it replaces the one we had (maybe half dead after a cut).
         if (this.#session) this.#closeSession('replaced by a new connection');
         this.#session = session;
-        session.socket.write(encodeSyncMessage({
-          kind: 'hello', seq: 0, flags: 0,
-          entries: [{ kind: 'hello', nonce: this.#nonce, role: this.#wireRole(), preferred: this.#s.preferred, leases: this.#d.store.table.size.leases, name: this.#s.name }],
-        }, this.#s.secret, Buffer.concat([this.#nonce, ZERO8])));
+        this.#sendHello(session);
       }
       session.partnerNonce = Buffer.from(hello.nonce);
       session.partnerName = hello.name;
       session.lastReceived = performance.now();
       this.#partnerName = hello.name;
       this.#partnerRole = hello.role;
-      this.#d.log.notice('pair-connected', { partner: hello.name, partnerRole: hello.role, partnerLeases: hello.leases, role: this.#role });
-      this.#sendSnapshot(session);
+      session.partnerHelloRole = hello.role;
+      const h = readHeader(frame);
+      session.legacy = typeof h === 'object' && h.minor < 2;
+      const mine = session.myHelloRole ?? this.#wireRole();
+      session.future = futureActive(
+        { role: mine === 'syncing' ? 'starting' : mine, preferred: this.#s.preferred, name: this.#s.name },
+        { role: hello.role === 'syncing' ? 'starting' : hello.role, preferred: hello.preferred, name: hello.name },
+      );
+      this.#d.log.notice('pair-connected', { partner: hello.name, partnerRole: hello.role, partnerLeases: hello.leases, role: this.#role, futureActive: session.future === 'me' ? this.#s.name : hello.name });
+      if (session.legacy) {
+        // A 1.1 partner sends its table at once and merges ours: do the same.
+        this.#sendSnapshot(session, false);
+      } else if (session.future === 'partner') {
+        // The future standby stops answering first, so that the table it sends is its last word.
+        if (this.#role !== 'syncing') this.#setRole('syncing', `copying the table of ${hello.name}, which stays or becomes the active`);
+        this.#sendSnapshot(session, false);
+      }
+      // The future active sends its table only once it has merged the standby's.
       return;
     }
     const got = decodeSyncMessage(frame, this.#s.secret, this.#sessionKeys(session).recv);
@@ -449,7 +490,18 @@ export class Pair implements PairHooks {
 
   // ---- snapshots (every new connection) ----
 
-  #sendSnapshot(session: Session): void {
+  #sendHello(session: Session): void {
+    const role = this.#wireRole();
+    session.myHelloRole = role;
+    const hello: SyncMessage = {
+      kind: 'hello', seq: 0, flags: 0,
+      entries: [{ kind: 'hello', nonce: this.#nonce, role, preferred: this.#s.preferred, leases: this.#d.store.table.size.leases, name: this.#s.name }],
+    };
+    session.socket.write(encodeSyncMessage(hello, this.#s.secret, Buffer.concat([this.#nonce, ZERO8])));
+  }
+
+  /** The whole table; `pairTable`: the active's merged table, which the standby makes its own. */
+  #sendSnapshot(session: Session, pairTable: boolean): void {
     const now = Date.now();
     const entries: LeaseEntry[] = [];
     for (const l of this.#d.store.table.bound(now)) {
@@ -463,41 +515,49 @@ export class Pair implements PairHooks {
       const chunk: SyncEntry[] = entries.slice(i, i + LEASES_PER_MESSAGE);
       const last = i + LEASES_PER_MESSAGE >= entries.length;
       if (last) chunk.push({ kind: 'snapshot-end', total: entries.length });
-      this.#send(session, { kind: 'snapshot', seq: seq++, flags: last ? FLAG.last : 0, entries: chunk });
+      this.#send(session, { kind: 'snapshot', seq: seq++, flags: (last ? FLAG.last : 0) | (pairTable ? FLAG.pairTable : 0), entries: chunk });
     }
     session.sentSnapshot = true;
   }
 
-  /** Merges the partner's table into ours: for each address and each client the later expiry wins (ties: the larger client key, then address), so both sides end up equal. */
+  /**
+   * A chunk of the partner's table. The future active (and either side with a 1.1 partner) merges
+   * it into its own table (merge.ts); the future standby collects the active's merged table and,
+   * at its last chunk, replaces its own with it.
+   */
   #applySnapshot(session: Session, m: SyncMessage): void {
     const now = Date.now();
     const table = this.#d.store.table;
-    const ops: DurableOp[] = [];
+    const last = (m.flags & FLAG.last) !== 0;
+    const replace = (m.flags & FLAG.pairTable) !== 0 && session.future === 'partner';
     let total: number | undefined;
+    const leases: LeaseEntry[] = [];
     for (const e of m.entries) {
       if (e.kind === 'snapshot-end') total = e.total;
       if (e.kind !== 'lease') continue;
       session.received++;
-      if (e.op === 'decline') {
-        if ((table.quarantinedUntil(e.address, now) ?? 0) < e.until) ops.push({ op: 'decline', address: e.address, client: '', until: e.until });
-        continue;
-      }
-      if (e.op !== 'bind' || e.until <= now) continue;
-      const here = table.at(e.address);
-      if (here && here.expires > now && here.state === 'bound' && here.client !== e.client && !wins(e.until, e.client, here.expires, here.client)) continue;
-      const mine = table.ofClient(e.client);
-      if (mine && mine.expires > now && mine.state === 'bound' && mine.address !== e.address && !wins(e.until, String(e.address), mine.expires, String(mine.address))) continue;
-      if (here && here.client === e.client && here.state === 'bound' && here.expires >= e.until) continue;
-      ops.push({ op: 'bind', address: e.address, client: e.client, expires: e.until, label: e.label, hw: e.hw });
+      leases.push(e);
     }
-    const last = (m.flags & FLAG.last) !== 0;
+    let ops: DurableOp[];
+    if (replace) {
+      for (const e of leases) session.incoming.push(e);
+      ops = last ? replaceOps(table, session.incoming, now) : [];
+      if (last) session.incoming = [];
+    } else {
+      ops = mergeOps(table, leases, now);
+    }
+    for (const op of ops) this.#told.apply(op);
     const finish = (): void => {
       if (!last) return;
       session.haveTheirs = true;
+      // The active's table is sent after the active has merged ours: it has ours.
+      if (replace) session.theyHaveMine = true;
       const ms = performance.now() - session.started;
       this.#lastResync = { leases: session.received, ms: Math.round(ms) };
-      this.#d.log.notice('pair-resynced', { partner: session.partnerName, leases: session.received, expected: total, ms: Math.round(ms), leasesNow: table.size.leases });
+      this.#d.log.notice('pair-resynced', { partner: session.partnerName, leases: session.received, expected: total, ms: Math.round(ms), leasesNow: table.size.leases, how: replace ? 'replaced by the active\'s table' : 'merged' });
       this.#send(session, { kind: 'ack', seq: 0, flags: 0, entries: [{ kind: 'snapshot-end', total: session.received }] });
+      // The future active answers with the merged table, which the standby makes its own.
+      if (!session.legacy && session.future === 'me' && !session.sentSnapshot) this.#sendSnapshot(session, true);
       this.#maybeSettle(session);
     };
     if (!this.#d.store.commit(ops, now, (err) => {
@@ -543,6 +603,7 @@ export class Pair implements PairHooks {
   #applyUpdate(session: Session, m: SyncMessage): void {
     const ops: DurableOp[] = [];
     for (const e of m.entries) if (e.kind === 'lease') ops.push(opOfEntry(e));
+    for (const op of ops) this.#told.apply(op);
     const seq = m.seq;
     const ack = (): void => {
       this.#ackUpTo = Math.max(this.#ackUpTo, seq);
@@ -654,22 +715,18 @@ export class Pair implements PairHooks {
   }
 
   #maybeSettle(session: Session): void {
-    if (session.settled || !session.haveTheirs || !session.theyHaveMine || this.#partnerRole === undefined) return;
+    if (session.settled || !session.haveTheirs || !session.theyHaveMine || session.future === undefined) return;
     session.settled = true;
-    const meActive = this.#role === 'active' || this.#role === 'active-alone';
-    const partnerActive = this.#partnerRole === 'active' || this.#partnerRole === 'active-alone';
-    let next: Role;
-    if (meActive && !partnerActive) next = 'active';
-    else if (!meActive && partnerActive) next = 'standby';
-    else next = this.#s.preferred ? 'active' : 'standby';
-    this.#setRole(next, `tables exchanged with ${session.partnerName} (partner ${this.#partnerRole}, this server ${this.#role}; ${meActive === partnerActive ? 'tie: the preferred server is active' : 'the active one stays active'})`);
+    const next: Role = session.future === 'me' ? 'active' : 'standby';
+    const how = next === 'active' ? 'this server merged the partner\'s table into its own and is the active' : 'the partner merged this server\'s table into its own and is the active; this server holds a copy';
+    this.#setRole(next, `one table with ${session.partnerName}: ${how} (this server was ${session.myHelloRole}, the partner ${session.partnerHelloRole})`);
     // Tell the partner at once, so it settles on what we are now.
     this.#sendHeartbeats();
   }
 
   #goAlone(reason: string, unconfirmed: ReadonlySet<number>): void {
     const now = Date.now();
-    this.#cut = cutStateOf(this.#d.store.table, now, unconfirmed);
+    this.#cut = cutStateOf(this.#d.store.table, now, unconfirmed, this.#told);
     const half: Half = this.#s.preferred ? 'lower' : 'upper';
     this.#guard = partnerDownGuard(dynamicRanges(this.#d.config()), half, this.#cut);
     this.#setRole('active-alone', reason);
@@ -777,11 +834,6 @@ export class Pair implements PairHooks {
       this.#d.log.log('warn', 'pair-status-write-failed', { file, error: (err as Error).message });
     }
   }
-}
-
-/** a beats b: later expiry, then the larger tie-break key. */
-function wins(untilA: number, keyA: string, untilB: number, keyB: string): boolean {
-  return untilA > untilB || (untilA === untilB && keyA > keyB);
 }
 
 function entryOf(op: DurableOp, at: number, origin: string): LeaseEntry {

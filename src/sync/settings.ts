@@ -1,7 +1,10 @@
-// A pair's settings from serve's flags: checked together, so a half-configured pair is refused
-// at start with a message naming the flag.
+// A pair's settings from serve's flags and the description's pair section (flags win): checked
+// together, so a half-configured pair is refused at start with a message naming the flag.
 
+import { networkInterfaces } from 'node:os';
 import { UsageError } from '../errors.js';
+import { pairServers, pairServiceAddress } from '../options/pair.js';
+import type { ClusterDescription } from '../options/schema.js';
 import type { Endpoint, PairSettings, SyncMode } from './pair.js';
 
 export const DEFAULT_SYNC_PORT = 6767;
@@ -12,11 +15,57 @@ export interface PairFlags {
   pairPeer?: string;
   pairPath: string[];
   pairSecretFile?: string;
-  pairMode: string;
+  /** Default sync. */
+  pairMode?: string;
   pairPreferred?: boolean;
   serviceAddress?: string;
-  pairHeartbeatMs: number;
-  pairDeadMs: number;
+  /** Default 100. */
+  pairHeartbeatMs?: number;
+  /** Default 500. */
+  pairDeadMs?: number;
+}
+
+/** This host's IPv4 addresses (which of the pair's servers this is, when no --pair-name says). */
+export function localAddresses(): Set<string> {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') out.add(a.address);
+  return out;
+}
+
+/**
+ * The flags, with every pair setting they leave unset taken from the description's pair section.
+ * Which server this is: --pair-name, else the one whose sync address is on this host.
+ */
+export function withDescription(f: PairFlags, d: ClusterDescription, local: () => Set<string> = localAddresses): PairFlags {
+  const p = d.pair;
+  if (!p) return f;
+  let name = f.pairName;
+  if (name === undefined) {
+    const here = local();
+    const mine = Object.entries(p.servers).filter(([, s]) => here.has(s.sync.split(':')[0]!)).map(([n]) => n);
+    if (mine.length !== 1) {
+      throw new UsageError(mine.length === 0
+        ? `the description has a server pair (${Object.keys(p.servers).join(', ')}), but no sync address of it is on this host: give --pair-name`
+        : `both servers of the pair have their sync address on this host: give --pair-name`);
+    }
+    name = mine[0]!;
+  }
+  const servers = pairServers(d, name);
+  if (!servers) throw new UsageError(`--pair-name ${name}: the description's pair has the servers ${Object.keys(p.servers).join(' and ')}`);
+  const service = f.serviceAddress === undefined ? pairServiceAddress(d) : undefined;
+  return {
+    ...f,
+    pairName: name,
+    pairListen: f.pairListen ?? servers.self.sync,
+    pairPeer: f.pairPeer ?? servers.partner.sync,
+    pairPath: f.pairPath.length > 0 ? f.pairPath : servers.partner.paths,
+    pairSecretFile: f.pairSecretFile ?? p.secretFile,
+    pairMode: f.pairMode ?? p.mode,
+    pairPreferred: f.pairPreferred === true || servers.self.preferred,
+    serviceAddress: f.serviceAddress ?? (typeof service === 'object' ? `${service.address}/${service.prefixLength}` : undefined),
+    pairHeartbeatMs: f.pairHeartbeatMs ?? p.heartbeatMs,
+    pairDeadMs: f.pairDeadMs ?? p.deadMs,
+  };
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -44,9 +93,12 @@ export function pairSettingsFromFlags(f: PairFlags): (Omit<PairSettings, 'secret
   if (f.pairListen === undefined) throw new UsageError('--pair-name needs --pair-listen (this server\'s sync endpoint)');
   if (f.pairPeer === undefined) throw new UsageError('--pair-name needs --pair-peer (the partner\'s sync endpoint)');
   if (f.pairSecretFile === undefined) throw new UsageError('--pair-name needs --pair-secret-file (the shared secret, in a file)');
-  if (f.pairMode !== 'sync' && f.pairMode !== 'async') throw new UsageError(`--pair-mode: expected sync or async, got ${JSON.stringify(f.pairMode)}`);
+  const mode = f.pairMode ?? 'sync';
+  const heartbeatMs = f.pairHeartbeatMs ?? 100;
+  const deadMs = f.pairDeadMs ?? 500;
+  if (mode !== 'sync' && mode !== 'async') throw new UsageError(`--pair-mode: expected sync or async, got ${JSON.stringify(mode)}`);
   for (const p of f.pairPath) if (!IPV4.test(p)) throw new UsageError(`--pair-path: expected an IPv4 address, got ${JSON.stringify(p)}`);
-  if (f.pairDeadMs < 3 * f.pairHeartbeatMs) throw new UsageError(`--pair-dead-ms (${f.pairDeadMs}) must be at least three heartbeats (3 × ${f.pairHeartbeatMs} ms)`);
+  if (deadMs < 3 * heartbeatMs) throw new UsageError(`--pair-dead-ms (${deadMs}) must be at least three heartbeats (3 × ${heartbeatMs} ms)`);
   return {
     name: f.pairName,
     preferred: f.pairPreferred === true,
@@ -54,11 +106,11 @@ export function pairSettingsFromFlags(f: PairFlags): (Omit<PairSettings, 'secret
     partner: parseEndpoint('--pair-peer', f.pairPeer),
     paths: f.pairPath,
     secretFile: f.pairSecretFile,
-    mode: f.pairMode as SyncMode,
-    heartbeatMs: f.pairHeartbeatMs,
-    partnerDeadMs: f.pairDeadMs,
+    mode: mode as SyncMode,
+    heartbeatMs,
+    partnerDeadMs: deadMs,
     // The active must notice a dead connection (and serve alone) well before the standby takes over.
-    sessionDeadMs: Math.max(2 * f.pairHeartbeatMs, Math.floor(f.pairDeadMs * 0.6)),
-    ackTimeoutMs: Math.max(2 * f.pairHeartbeatMs, Math.floor(f.pairDeadMs * 0.6)),
+    sessionDeadMs: Math.max(2 * heartbeatMs, Math.floor(deadMs * 0.6)),
+    ackTimeoutMs: Math.max(2 * heartbeatMs, Math.floor(deadMs * 0.6)),
   };
 }

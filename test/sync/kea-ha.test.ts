@@ -20,7 +20,7 @@ async function gen(self: string, dir: string): Promise<{ file: string; out: stri
 }
 
 t.test('gen kea --ha: a real Kea pair forms from the two files', async (t) => {
-  const lab = await makeLab(t, { prefix: 'qsc' });
+  const lab = await makeLab(t, { prefix: 'qpc' });
   const dir = t.testdir();
   const p = await lab.ns('kp');
   const s = await lab.ns('ks');

@@ -11,7 +11,7 @@ import { checkWire, LoadClient, pairLab, roleOf, startNode, tableOf, waitRole, C
 const POOL = { start: '10.3.10.1', end: '10.3.10.250' };
 
 t.test('kill -9 of the active under load: the standby takes over within a second, nothing acknowledged is lost', async (t) => {
-  const l = await pairLab(t, 'qsa', POOL);
+  const l = await pairLab(t, 'qpa', POOL);
   const a = await startNode(l, 'a');
   const b = await startNode(l, 'b');
   await waitRole(a, 'active');
@@ -20,8 +20,13 @@ t.test('kill -9 of the active under load: the standby takes over within a second
 
   const load = await LoadClient.open(l.lab, l.ns.ca, { server: SERVICE, giaddr: CLIENT_ADDRESS.a, side: 1, rng: new Rng(0x5a11), clients: 160, concurrency: 12, stepTimeoutMs: 250 });
   t.teardown(() => load.stop());
+  await a.waitFor((x) => x.event === 'service-address-taken', 15_000, 'the service address on A');
   load.start();
+  // Load for at least 1.5 s and until the active has answered a few dozen clients (a busy machine
+  // may need longer), then the kill.
+  const loadStart = Date.now();
   await new Promise((r) => setTimeout(r, 1500));
+  while (load.stats.acks <= 20 && Date.now() - loadStart < 15_000) await new Promise((r) => setTimeout(r, 100));
   const acksBefore = load.stats.acks;
   const killedAt = performance.now();
   a.signal('SIGKILL');

@@ -29,10 +29,11 @@ function duration(flag: string, unit: 'ms' | 's', min: number, max: number): (va
 }
 
 /** An option taking a duration, its default shown as one (`(default: 10m)`). */
-function durationOption(flags: string, description: string, unit: 'ms' | 's', minMs: number, fallback: number): Option {
+function durationOption(flags: string, description: string, unit: 'ms' | 's', minMs: number, fallback?: number): Option {
   const flag = flags.split(' ')[0]!;
   const max = unit === 's' ? (2 ** 31 - 1) * 1000 : 600_000;
-  return new Option(flags, description).argParser(duration(flag, unit, minMs, max)).default(fallback, formatDuration(unit === 's' ? fallback * 1000 : fallback));
+  const option = new Option(flags, description).argParser(duration(flag, unit, minMs, max));
+  return fallback === undefined ? option : option.default(fallback, formatDuration(unit === 's' ? fallback * 1000 : fallback));
 }
 
 export const defineServe: DefineCommand = (program, lazy) => {
@@ -46,15 +47,15 @@ export const defineServe: DefineCommand = (program, lazy) => {
     .option('--log-format <format>', 'text (for the journal) or json (one object per line)', 'text')
     .addOption(durationOption('--decline-quarantine <duration>', 'how long a DECLINEd address is not handed out, e.g. 10m; a plain number is seconds', 's', 1000, DEFAULT_POLICY.declineQuarantineS))
     .addOption(durationOption('--offer-hold <duration>', 'how long an offered address stays promised, e.g. 30s; a plain number is seconds', 's', 1000, DEFAULT_POLICY.offerHoldS))
-    .option('--pair-name <name>', 'run as one server of a pair, under this name (see README: server pairs)')
+    .option('--pair-name <name>', 'run as one server of a pair, under this name (see README: server pairs); with a pair in the description, the server of that name (default: the one whose sync address is on this host)')
     .option('--pair-listen <host:port>', "this server's sync endpoint (TCP, and UDP heartbeats)")
     .option('--pair-peer <host:port>', "the partner's sync endpoint")
     .option('--pair-path <address>', 'another address of the partner that heartbeats go to; repeat for more', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--pair-secret-file <path>', 'shared secret of the pair (a file only others cannot read; never on the command line)')
-    .option('--pair-mode <mode>', 'sync: a reply waits for the partner to have the lease on disk; async: faster, but a takeover may lose the last changes', 'sync')
+    .option('--pair-mode <mode>', 'sync (default): a reply waits for the partner to have the lease on disk; async: faster, but a takeover may lose the last changes')
     .option('--pair-preferred', 'on a tie this server is the active one (set on exactly one of the two)')
     .option('--service-address <address/len>', 'the DHCP service address the active server holds (on vs_mgmt), moved and announced on takeover')
-    .addOption(durationOption('--pair-heartbeat-ms <duration>', 'heartbeat interval, e.g. 100ms; a plain number is milliseconds', 'ms', 10, 100))
-    .addOption(durationOption('--pair-dead-ms <duration>', 'the partner is gone after this long unheard on every path; a plain number is milliseconds', 'ms', 10, 500))
+    .addOption(durationOption('--pair-heartbeat-ms <duration>', 'heartbeat interval, e.g. 100ms (default: the description\'s pair section, else 100ms); a plain number is milliseconds', 'ms', 10))
+    .addOption(durationOption('--pair-dead-ms <duration>', 'the partner is gone after this long unheard on every path (default: the description\'s pair section, else 500ms); a plain number is milliseconds', 'ms', 10))
     .action(lazy(() => import('../run/serve.js')));
 };

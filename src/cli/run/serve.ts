@@ -13,7 +13,9 @@ import type { PairHooks } from '../../dhcp-server/pair-hooks.js';
 import { DhcpServer, runUntilSignalled } from '../../dhcp-server/server.js';
 import type { Pair } from '../../sync/pair.js';
 import { readSecretFile, secretFingerprint } from '../../sync/secret.js';
-import { pairSettingsFromFlags, parseServiceAddress } from '../../sync/settings.js';
+import { pairSettingsFromFlags, parseServiceAddress, withDescription } from '../../sync/settings.js';
+import { loadClusterFile, MAX_DESCRIPTION_BYTES } from '../../options/load.js';
+import { readLimited } from '../../input/read-limited.js';
 import type { ServeOptions } from '../commands/serve.js';
 import { systemdNotifier } from '../../systemd/notify.js';
 import type { Io } from '../main.js';
@@ -30,14 +32,27 @@ function interfaceFor(server: DhcpServer, address: string, interfaces: readonly 
   return interfaces[0]!;
 }
 
+/** The description has a top-level `pair:` key (a cheap look before validating it twice). */
+async function describesPair(file: string): Promise<boolean> {
+  try {
+    return /^pair\s*:/m.test((await readLimited(file, { maxBytes: MAX_DESCRIPTION_BYTES, what: 'cluster description' })).toString('utf8'));
+  } catch {
+    return false; // the server's own load reports what is wrong with the file
+  }
+}
+
 export async function run(io: Io, file: string, opts: ServeOptions): Promise<void> {
   void io; // the server logs on stdout itself; errors reach main as exceptions
   if (!isLogLevel(opts.logLevel)) throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(opts.logLevel)}`);
   if (!isLogFormat(opts.logFormat)) throw new UsageError(`--log-format: expected one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(opts.logFormat)}`);
   if (opts.interface.length === 0) throw new UsageError('serve needs at least one --interface');
-  const pairSettings = pairSettingsFromFlags({ ...opts, pairPath: opts.pairPath ?? [] });
+  // A pair in the description configures this server's side of it; flags override each setting.
+  // The description is read here a second time only when it has a top-level pair section.
+  const flags = { ...opts, pairPath: opts.pairPath ?? [] };
+  const pairOpts = (await describesPair(file)) ? withDescription(flags, (await (await import('../../options/load.js')).loadClusterFile(file)).description) : flags;
+  const pairSettings = pairSettingsFromFlags(pairOpts);
   const secret = pairSettings ? readSecretFile(pairSettings.secretFile) : undefined;
-  const service = opts.serviceAddress === undefined ? undefined : parseServiceAddress(opts.serviceAddress);
+  const service = pairOpts.serviceAddress === undefined ? undefined : parseServiceAddress(pairOpts.serviceAddress);
   mkdirSync(path.dirname(path.resolve(opts.leaseFile)), { recursive: true, mode: 0o700 });
   let pair: Pair | undefined;
   // Until the pair runs, the server answers nobody: a standby must never answer, even at start.

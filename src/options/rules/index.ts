@@ -19,6 +19,7 @@ import { checkAddressPlacement } from './addresses.js';
 import { checkSubnets } from './subnets.js';
 import { checkVservers } from './vservers.js';
 import { checkConnectivity } from './connectivity.js';
+import { checkPair } from './pair.js';
 
 export type StackRule = (m: StackModel) => Finding[];
 export type ClusterRule = (ctx: ClusterContext) => Finding[];
@@ -40,6 +41,7 @@ export const CLUSTER_RULES: readonly ClusterRule[] = [
   checkSubnets,
   checkVservers,
   checkConnectivity,
+  checkPair,
 ];
 
 export function runStackRules(view: StackView): Finding[] {
