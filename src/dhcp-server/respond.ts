@@ -420,6 +420,11 @@ function onDiscover(x: Exchange): Decision {
     const serverId = x.serverId(subnet);
     if (serverId === undefined) return x.ignore('warn', 'no-server-address', `${x.ingress.ifname} has no IPv4 address to answer from (option 54)`);
     const ops: LeaseOp[] = [withRelay(x, { op: 'offer', address, client: c.key, until: now + policy.offerHoldS * 1000, label: c.label, hw: x.log.chaddr })];
+    // An offer of another address replaces the client's bound lease in the table (one lease per
+    // client): say so durably, so that the lease log (and a server pair's partner) do not go on
+    // holding the old one that memory has let go.
+    const held = leases.ofClient(c.key);
+    if (held !== undefined && held.state === 'bound' && held.expires > now && held.address !== address) ops.unshift({ op: 'release', address: held.address, client: c.key });
     const spec: ReplySpec = { type: MESSAGE_TYPE.OFFER, yiaddr: toText(address), ciaddr: ZERO, serverId, subnet, lease };
     if (hostname !== undefined) spec.hostname = hostname;
     if (topology !== undefined) spec.topology = topology;

@@ -14,7 +14,6 @@ import { DhcpServer, runUntilSignalled } from '../../dhcp-server/server.js';
 import type { Pair } from '../../sync/pair.js';
 import { readSecretFile, secretFingerprint } from '../../sync/secret.js';
 import { pairSettingsFromFlags, parseServiceAddress, withDescription } from '../../sync/settings.js';
-import { loadClusterFile, MAX_DESCRIPTION_BYTES } from '../../options/load.js';
 import { readLimited } from '../../input/read-limited.js';
 import type { ServeOptions } from '../commands/serve.js';
 import { systemdNotifier } from '../../systemd/notify.js';
@@ -35,7 +34,7 @@ function interfaceFor(server: DhcpServer, address: string, interfaces: readonly 
 /** The description has a top-level `pair:` key (a cheap look before validating it twice). */
 async function describesPair(file: string): Promise<boolean> {
   try {
-    return /^pair\s*:/m.test((await readLimited(file, { maxBytes: MAX_DESCRIPTION_BYTES, what: 'cluster description' })).toString('utf8'));
+    return /^pair\s*:/m.test((await readLimited(file, { maxBytes: 16 * 2 ** 20, what: 'cluster description' })).toString('utf8'));
   } catch {
     return false; // the server's own load reports what is wrong with the file
   }
