@@ -71,26 +71,31 @@ t.test('a filer booting while the active is dead comes up from the standby', asy
   const sa = start(a, 'a', ['--pair-name', 'node-a']);
   const sb = start(b, 'b', []);
   t.teardown(() => Promise.all([stopProcess(sa.child), stopProcess(sb.child)]));
-  // Generous bounds: not a timing test, and the machine may be busy.
-  await waitRole(sa, 'active', 60_000);
-  await waitRole(sb, 'standby', 60_000);
+  // Generous bounds: not a timing test, and the machine may be busy. Whichever server started
+  // first may be the active (a busy machine can start B long before A): the test kills that one.
+  const deadline = Date.now() + 90_000;
+  while (!((roleOf(sa) === 'active' && roleOf(sb) === 'standby') || (roleOf(sb) === 'active' && roleOf(sa) === 'standby'))) {
+    if (Date.now() > deadline) throw new Error(`no settled pair within 90 s: A ${roleOf(sa)}, B ${roleOf(sb)}\n${sa.stderr.join('')}${sb.stderr.join('')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const start_b = sb.lines.find((x) => x.event === 'pair-start');
   t.equal(start_b?.name, 'node-b', 'B found its own name from the sync address on its host');
   t.equal(start_b?.service, '10.1.1.240/24 on eth0', "the service address is vs_mgmt's mgmt0 address, from the description");
   t.equal(start_b?.partner, '10.9.0.1:6767', 'the partner endpoint comes from the description');
+  const [active, standby, name] = roleOf(sa) === 'active' ? [sa, sb, 'b'] as const : [sb, sa, 'a'] as const;
 
-  sa.child.kill('SIGKILL');
-  await sa.child.catch(() => undefined);
-  await waitRole(sb, 'active-alone', 30_000);
-  t.pass('A killed; B serves alone');
+  active.child.kill('SIGKILL');
+  await active.child.catch(() => undefined);
+  await waitRole(standby, 'active-alone', 30_000);
+  t.pass(`the active killed; ${name.toUpperCase()} (the standby) serves alone`);
 
   const cacheDir = join(dir, 'filer1');
   const r = await runRackstrap(l, l.ns.get('Filer1')!, ['agent', '--once', ...agentArgs(l, cacheDir)]);
   t.equal(r.code, 0, `agent --once exits 0${r.code === 0 ? '' : `\n${r.stderr.slice(-3000)}`}`);
   t.match(r.stdout, /^Filer1: up from DHCP, generation 1$/m, 'up from DHCP (not from a cache: there is none)');
   t.same(await actual(l.lab, l.ns.get('Filer1')!), expected(loaded, 'Filer1'), 'addresses, routes and rules as the description says');
-  const answered = sb.lines.filter((x) => x.event === 'exchange' && String(x.reply ?? x.msg ?? '').length > 0);
-  t.ok(answered.length > 0, `B answered the filer (${answered.length} exchanges logged by B)`);
-  const bLeases = readFileSync(join(dir, 'leases-b.log'), 'utf8');
-  t.ok(bLeases.includes('"op":"bind"'), "the filer's leases are in B's lease log");
+  const answered = standby.lines.filter((x) => x.event === 'exchange' && String(x.reply ?? x.msg ?? '').length > 0);
+  t.ok(answered.length > 0, `the standby answered the filer (${answered.length} exchanges logged by it)`);
+  const leases = readFileSync(join(dir, `leases-${name}.log`), 'utf8');
+  t.ok(leases.includes('"op":"bind"'), "the filer's leases are in the standby's lease log");
 });
