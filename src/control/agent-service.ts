@@ -6,10 +6,10 @@ import type { Agent } from '../bootstrap/bootstrap.js';
 import type { AgentLog } from '../bootstrap/agent-log.js';
 import { FEATURE_FLAG, FEATURE_NAMES } from '../net/features.js';
 import { watchKernel, type KernelEvent, type KernelWatch } from '../net/kernel-watch.js';
-import { observe, type ObservedState } from '../net/observe.js';
+import { OBSERVE_COMMANDS, ObserveError, parseObservation, type ObservedState } from '../net/observe.js';
 import type { Runner } from '../net/runner.js';
 import { checkSwitch, parseProcBonding, type BondInfo, type SwitchProblem } from '../net/switch-check.js';
-import { readKernelCounters, type KernelCounters } from '../stats/counters.js';
+import { parseDeviceStats, readKernelCounters, type DeviceCounter } from '../stats/counters.js';
 import { CounterStore } from '../stats/store.js';
 import type { CommandName, Counter, LinkRow, ProtocolStats, ReplyOf, ServerStats } from './protocol.js';
 import { startControlServer, type ControlServer } from './server.js';
@@ -90,15 +90,24 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
     return views;
   }
 
-  async function switchProblems(observed: ObservedState, counters: KernelCounters): Promise<SwitchProblem[]> {
-    return checkSwitch({ observed, bonds: await bondViews(observed), devices: counters.devices });
+  async function switchProblems(observed: ObservedState, devices: readonly DeviceCounter[]): Promise<SwitchProblem[]> {
+    return checkSwitch({ observed, bonds: await bondViews(observed), devices });
+  }
+
+  /** Links with their details and counters from one `ip -s -d link` (what `links` and the switch checks need, nothing more). */
+  async function readLinks(): Promise<{ observed: ObservedState; devices: DeviceCounter[] }> {
+    const r = await runner.run([...OBSERVE_COMMANDS.link.slice(0, 1), '-s', ...OBSERVE_COMMANDS.link.slice(1)]);
+    if (r.exitCode !== 0) throw new ObserveError(`ip -s -d link failed: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+    const json = JSON.parse(r.stdout) as unknown;
+    const observed = parseObservation({ link: json, addr: [], route: [], rule: [], iptables: { ok: false, reason: 'not read for links' } });
+    return { observed, devices: parseDeviceStats(json) };
   }
 
   async function logSwitchProblems(): Promise<void> {
     if (agent.current === undefined) return;
-    const observed = await observe(runner);
+    const { observed, devices } = await readLinks();
     if (!observed.links.some((l) => l.kind === 'bond' || l.kind === 'vlan')) return;
-    const problems = await switchProblems(observed, await readKernelCounters(runner));
+    const problems = await switchProblems(observed, devices);
     const now = new Set(problems.map((p) => p.message));
     for (const p of problems) if (!reported.has(p.message)) log.warn('switch', `${p.message}; likely fix: ${p.fix}`, { kind: p.kind, ifname: p.ifname });
     reported = now;
@@ -159,8 +168,8 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
   }
 
   async function links(): Promise<ReplyOf<'links'>> {
-    const [observed, counters] = await Promise.all([observe(runner), readKernelCounters(runner)]);
-    const dev = new Map(counters.devices.map((d) => [d.ifname, d]));
+    const { observed, devices } = await readLinks();
+    const dev = new Map(devices.map((d) => [d.ifname, d]));
     const rows: LinkRow[] = observed.links
       .filter((l) => l.ifname !== 'lo')
       .map((l) => ({
@@ -176,7 +185,7 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
         tx: dev.get(l.ifname)?.tx ?? null,
         lacp: l.slave?.adPortState ?? null,
       }));
-    return { links: rows, health: agent.drift.health, switchProblems: await switchProblems(observed, counters) };
+    return { links: rows, health: agent.drift.health, switchProblems: await switchProblems(observed, devices) };
   }
 
   const handle = async (command: CommandName): Promise<unknown> => {
