@@ -48,6 +48,11 @@ export interface AgentDeps {
   clock?: Clock;
   /** Runs until stopped (status only). */
   daemon?: boolean;
+  /**
+   * Called once, the first time the filer is whole: every alias addressed (from DHCP, however
+   * late the last lease came), or the stack up from the cache. What systemd's READY=1 means.
+   */
+  ready?: (status: string) => void;
 }
 
 export type UpResult =
@@ -96,6 +101,7 @@ export class Agent {
   #reconcileTimer: Timer | undefined;
   #running = false;
   #stopped = false;
+  #readyTold = false;
   readonly #reported = new Set<string>();
   readonly #rogues = new RogueReports();
   readonly #drift: DriftState;
@@ -271,7 +277,17 @@ export class Agent {
       addresses: c.desired.addresses.map((a) => `${a.dev} ${a.local}/${a.prefixlen}`),
       ...(missing.length > 0 ? { missing } : {}),
     });
+    this.#tellReady();
     return { source, filer: c.topology.filer, generation: c.topology.generation, missing };
+  }
+
+  /** deps.ready, once: when the stack is up from the cache, or every alias has its address. */
+  #tellReady(): void {
+    const c = this.#current;
+    if (this.#readyTold || this.#d.ready === undefined || c === undefined) return;
+    if (c.source === 'dhcp' && (this.#leaseSet?.missing().length ?? 0) > 0) return;
+    this.#readyTold = true;
+    this.#d.ready(`${c.topology.filer}: up from ${c.source === 'dhcp' ? 'DHCP' : 'the cache'}, generation ${c.topology.generation}`);
   }
 
   /** Step 8: keeps leases, asks for the topology again, switches from the cache to DHCP. Returns at once. */
@@ -419,6 +435,7 @@ export class Agent {
       const done = await converge(desired, 'all', this.#net());
       this.#current = { ...cur, leases, desired };
       if (done.ran.length > 0) this.#applied(done.ran.length, `lease change, generation ${cur.topology.generation}`);
+      this.#tellReady();
       await this.#writeCache();
     } catch (err) {
       this.#fail('apply-failed', 'a lease change could not be applied; keeping the addresses in place', err);

@@ -216,7 +216,7 @@ function bind(s: MachineState, ctx: MachineContext, actions: Action[], lease: Dh
     actions.push({ kind: 'set-timer', timer: 'expiry', at: lease.expiresAt });
   }
   const life = lease.expiresAt === null ? 'infinite lease' : `${lease.leaseTime} s, T1 ${lease.t1} s, T2 ${lease.t2} s`;
-  actions.push(log('info', `${lease.address}/${lease.prefixLength} from ${lease.serverId} (${life})`));
+  actions.push(log('debug', `${lease.address}/${lease.prefixLength} from ${lease.serverId} (${life})`));
   if (previous === undefined) actions.push({ kind: 'emit', event: { event: 'bound', lease } });
   else if (previous.address !== lease.address) actions.push({ kind: 'emit', event: { event: 'changed', lease, previous } });
   else actions.push({ kind: 'emit', event: { event: 'renewed', lease } });

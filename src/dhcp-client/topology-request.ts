@@ -161,7 +161,7 @@ export async function requestTopology(opts: TopologyRequestOptions): Promise<Top
         return;
       }
       offers.push(offer);
-      log('info', `topology request: ${offer.interface}: option 43 (${offer.option43.length} bytes) from ${offer.serverId}`);
+      log('debug', `topology request: ${offer.interface}: option 43 (${offer.option43.length} bytes) from ${offer.serverId}`);
       if (offers.length > 1) return;
       const graceMs = opts.graceMs ?? 0;
       if (graceMs <= 0) finish('answered');

@@ -1,23 +1,12 @@
-// sd_notify from the agent daemon, as systemd receives it: a real unix datagram socket (python's,
-// since Node has none) stands in for systemd's; the agent runs in the namespace lab against the
+// sd_notify from the agent daemon, as systemd receives it: a real unix datagram socket
+// (helpers/notify-receiver.ts) stands in for systemd's; the agent runs in the namespace lab against the
 // embedded server. READY=1 must come only once every alias has its address (checked against the
 // kernel at that moment), STOPPING=1 on SIGTERM.
 import t from 'tap';
-import { execa } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { actual, agentArgs, BIN, expected, FLAT, flatLab, startServer, stopProcess, writeEmptyConfig } from '../bootstrap/helpers/flat-lab.js';
 import { systemdNotifier } from '../../src/systemd/notify.js';
-
-const RECEIVER = `
-import socket, sys, json
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-print("listening", flush=True)
-while True:
-    print(json.dumps(s.recv(4096).decode()), flush=True)
-`;
+import { notifyReceiver } from './helpers/notify-receiver.js';
 
 t.test('without NOTIFY_SOCKET nothing is sent; with it the variable leaves the environment', async (t) => {
   const sent: string[] = [];
@@ -39,34 +28,7 @@ t.test('the agent daemon: READY=1 once every alias is addressed, STOPPING=1 on S
   writeEmptyConfig(dir);
   const server = await startServer(l, FLAT, join(dir, 'leases.log'));
   t.teardown(() => stopProcess(server.child));
-  // sun_path holds 108 bytes: the test folder's path is too long for it.
-  const short = mkdtempSync(join(tmpdir(), 'qpb-'));
-  t.teardown(() => rmSync(short, { recursive: true, force: true }));
-  const socket = join(short, 'notify');
-  const receiver = execa('python3', ['-c', RECEIVER, socket], { buffer: false });
-  t.teardown(() => {
-    receiver.kill('SIGKILL');
-    return receiver.catch(() => undefined);
-  });
-  const got: string[] = [];
-  const waiters: Array<() => void> = [];
-  receiver.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    for (const line of chunk.split('\n').filter(Boolean)) got.push(line === 'listening' ? line : (JSON.parse(line) as string));
-    for (const w of waiters.splice(0)) w();
-  });
-  const waitFor = (pred: (m: string) => boolean, ms: number) =>
-    new Promise<string | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), ms);
-      const check = () => {
-        const m = got.find(pred);
-        if (m !== undefined) {
-          clearTimeout(timer);
-          resolve(m);
-        } else waiters.push(check);
-      };
-      check();
-    });
-  t.ok(await waitFor((m) => m === 'listening', 10_000), 'the stand-in for systemd listens');
+  const { socket, got, waitFor } = await notifyReceiver(t, 'qpb');
 
   const ns = l.ns.get('Filer1')!;
   const agent = l.lab.spawn(ns, process.execPath, [BIN, 'agent', ...agentArgs(l, join(dir, 'filer1'))], { env: { NOTIFY_SOCKET: socket } });

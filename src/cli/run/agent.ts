@@ -30,7 +30,9 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
     io.out(`down: ${r.removed} step(s) removed what rackstrap built; ${r.released.length} lease(s) released${r.notReleased.length > 0 ? `, ${r.notReleased.length} not` : ''}`);
     return;
   }
-  const agent = new Agent(settings, { runner, log, pool, daemon: !o.once, ...netns });
+  // The daemon tells systemd it is up once the filer is whole (Agent's `ready`), however late.
+  const notifier = o.once ? undefined : systemdNotifier({ onError: (err) => log.warn('notify', `cannot tell systemd: ${err.message}`) });
+  const agent = new Agent(settings, { runner, log, pool, daemon: !o.once, ...netns, ...(notifier ? { ready: (status: string) => notifier.ready(status) } : {}) });
   if (o.once) {
     let r;
     try {
@@ -45,8 +47,7 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
     if (r.missing.length > 0) throw new ExitCode(EXIT_ADDRESSES_MISSING);
     return;
   }
-  const notifier = systemdNotifier({ onError: (err) => log.warn('notify', `cannot tell systemd: ${err.message}`) });
-  await runDaemon(agent, o.release ?? false, log, notifier, (onRelease) =>
+  await runDaemon(agent, o.release ?? false, log, notifier!, (onRelease) =>
     startAgentService({
       agent,
       runner,
@@ -62,9 +63,10 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
 }
 
 /** Runs until SIGTERM/SIGINT; SIGHUP asks for the topology now.
- *  READY once bringUp returns with a stack: every alias addressed, the stack up from the cache, or
- *  the address timeout passed (STATUS names what is missing; the agent keeps asking). Nothing up
- *  at all (no DHCP answer, no cache) is not ready: systemd's start timeout decides. */
+ *  READY (sent by the Agent's `ready`) once every alias is addressed or the stack is up from the
+ *  cache, also when that happens late: after the address timeout (STATUS names what is missing
+ *  meanwhile, and the agent keeps asking) or after DHCP answers a later round. Until then
+ *  systemd's start timeout decides. */
 async function runDaemon(
   agent: Agent,
   release: boolean,
@@ -100,8 +102,7 @@ async function runDaemon(
     try {
       const up = await agent.bringUp();
       if (up.source !== 'none') {
-        const missing = up.missing.length > 0 ? `; no address yet for ${up.missing.join(', ')}` : '';
-        notifier.ready(`${up.filer}: up from ${up.source === 'dhcp' ? 'DHCP' : 'the cache'}, generation ${up.generation}${missing}`);
+        if (up.missing.length > 0) notifier.status(`${up.filer}: up from DHCP, generation ${up.generation}; no address yet for ${up.missing.join(', ')}`);
         // Advertise the cluster on mgmt# only now that the stack (and its mgmt# interfaces) is up.
         if (advertiseFrom !== undefined) {
           const a = await advertiseMember({
