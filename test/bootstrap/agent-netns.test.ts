@@ -159,8 +159,12 @@ t.test('a failing new generation leaves the last good state; the retry applies i
   await t.test('the retry applies generation 2 once nothing is in the way', async (t) => {
     await until('generation 2', () => (agent.current?.topology.generation === 2 ? true : undefined), 15_000);
     t.same(await actual(l.lab, ns), expected(gen2, 'Filer1'), 'generation 2 in place: mgmt moved, data3 addressed, table 1 with its rule');
-    const cache = await openCache(settings.cacheDir, { clusterId: l.clusterId }).read();
-    t.equal(cache.kind === 'ok' ? cache.entry.generation : undefined, 2);
+    // The cache is written after the last address (a moment after the kernel shows it): a bounded wait.
+    const cached = await until('generation 2 cached', async () => {
+      const c = await openCache(settings.cacheDir, { clusterId: l.clusterId }).read();
+      return c.kind === 'ok' && c.entry.generation === 2 ? 2 : undefined;
+    }, 5_000).catch(() => undefined);
+    t.equal(cached, 2);
     t.equal(agent.snapshot().mode, 'dhcp');
   });
   await t.test('an address that comes late (a reservation added to the server) is applied when it binds', async (t) => {
@@ -180,8 +184,11 @@ t.test('a failing new generation leaves the last good state; the retry applies i
     const got = await until('san1 addressed', async () => ((await actual(l.lab, ns)).addresses.includes('san1 10.2.2.7/24') ? true : undefined), 15_000);
     t.ok(got, 'the late lease was applied by the running agent');
     t.equal(agent.current?.leases[`${l.clusterId}:san1:Filer1`]?.address, '10.2.2.7');
-    const cache = await openCache(settings.cacheDir, { clusterId: l.clusterId }).read();
-    t.equal(cache.kind === 'ok' ? cache.entry.leases[`${l.clusterId}:san1:Filer1`]?.address : undefined, '10.2.2.7', 'and cached');
+    const cachedSan1 = await until('san1 cached', async () => {
+      const c = await openCache(settings.cacheDir, { clusterId: l.clusterId }).read();
+      return c.kind === 'ok' ? c.entry.leases[`${l.clusterId}:san1:Filer1`]?.address : undefined;
+    }, 5_000).catch(() => undefined);
+    t.equal(cachedSan1, '10.2.2.7', 'and cached');
   });
 
   await agent.stop();
