@@ -10,9 +10,9 @@
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseDocument } from 'yaml';
 import { readFileSync } from 'node:fs';
@@ -24,43 +24,55 @@ import { BenchError } from './lib/errors.js';
 import { killTrackedSync, readMemory, spawnTracked, stopProcess, type Spawned } from './lib/proc.js';
 import { findInPath, firstLine } from './lib/servers.js';
 
-const SERVER_IP = '10.64.0.1';
-const RELAY_IP = '10.64.0.2';
-const PREFIX = '10.64.0.0/16';
+export const SERVER_IP = '10.64.0.1';
+export const RELAY_IP = '10.64.0.2';
 const READY_TIMEOUT_MS = 120_000;
 
-interface Reserved {
+/** The served subnet: where the reservations are (from .0.10 up), and an optional dynamic pool. */
+export interface Layout {
+  prefix: string;
+  router: string;
+  pool?: { start: string; end: string };
+}
+
+/** This bench's own layout: a /16 of reservations, no pool. */
+export const RESERVATIONS_ONLY: Layout = { prefix: '10.64.0.0/16', router: '10.64.255.254' };
+
+/** The k-th reserved address: 10.64.0.10 upward (.0.1 and .0.2 are the server and the relay). */
+export function reservedAddress(k: number): string {
+  const a = k + 10 + (64 << 16);
+  return `10.${(a >> 16) & 255}.${(a >> 8) & 255}.${a & 255}`;
+}
+
+export interface Reserved {
   identifier: string;
   address: string;
 }
 
-/** examples/cluster.yaml plus a /16 holding `n` virtual server addresses (10 instances each). */
-export function scaleDescription(root: string, n: number): string {
+/** examples/cluster.yaml plus `layout`'s subnet holding `n` virtual server addresses (10 instances each). */
+export function scaleDescription(root: string, n: number, layout: Layout = RESERVATIONS_ONLY): string {
   const doc = parseDocument(readFileSync(join(root, 'examples', 'cluster.yaml'), 'utf8'));
-  doc.addIn(['scope', 'subnets'], doc.createNode({ prefix: PREFIX, routers: ['10.64.255.254'] }));
+  doc.addIn(['scope', 'subnets'], doc.createNode({ prefix: layout.prefix, routers: [layout.router], ...(layout.pool ? { pool: layout.pool } : {}) }));
   for (let k = 0, v = 0; k < n; v++) {
     const instances: Record<string, string> = {};
-    for (let i = 0; i < 10 && k < n; i++, k++) {
-      const a = k + 10; // .0.1 and .0.2 are the server and the relay
-      instances[String(i)] = `10.64.${(a >> 8) & 255}.${a & 255}`;
-    }
+    for (let i = 0; i < 10 && k < n; i++, k++) instances[String(i)] = reservedAddress(k);
     doc.setIn(['vservers', `Vs${v}`], doc.createNode({ table: 10 + (v % 200), addresses: { data0: instances } }));
   }
   return doc.toString();
 }
 
-interface Spec {
+export interface Spec {
   id: string;
   available(): string | null;
   version(): string | null;
   /** Writes its config into `dir`; returns the command line. */
-  launch(dir: string, cluster: string, reserved: Reserved[], root: string): { argv: string[]; env?: Record<string, string> };
+  launch(dir: string, cluster: string, reserved: Reserved[], root: string, layout: Layout): { argv: string[]; env?: Record<string, string> };
 }
 
 const colonHex = (text: string): string => [...Buffer.from(text, 'latin1')].map((b) => b.toString(16).padStart(2, '0')).join(':');
 const missing = (cmd: string): string | null => (findInPath(cmd) === null ? `${cmd} is not installed` : null);
 
-const SPECS: Spec[] = [
+export const SPECS: Spec[] = [
   {
     id: 'rackstrap',
     available: () => null,
@@ -73,14 +85,14 @@ const SPECS: Spec[] = [
     id: 'kea',
     available: () => missing('kea-dhcp4'),
     version: () => firstLine('kea-dhcp4', ['-v']),
-    launch: (dir, _c, reserved) => {
+    launch: (dir, _c, reserved, _root, layout) => {
       const config = {
         Dhcp4: {
           'interfaces-config': { interfaces: ['s0'], 'dhcp-socket-type': 'raw' },
           'lease-database': { type: 'memfile', persist: true, name: join(dir, 'kea-leases4.csv'), 'lfc-interval': 0 },
           'host-reservation-identifiers': ['client-id'],
           'valid-lifetime': 86400,
-          subnet4: [{ id: 1, subnet: PREFIX, reservations: reserved.map((r) => ({ 'client-id': colonHex(r.identifier), 'ip-address': r.address })) }],
+          subnet4: [{ id: 1, subnet: layout.prefix, ...(layout.pool ? { pools: [{ pool: `${layout.pool.start} - ${layout.pool.end}` }] } : {}), reservations: reserved.map((r) => ({ 'client-id': colonHex(r.identifier), 'ip-address': r.address })) }],
           loggers: [{ name: 'kea-dhcp4', output_options: [{ output: join(dir, 'kea.log') }], severity: 'WARN' }],
         },
       };
@@ -92,7 +104,8 @@ const SPECS: Spec[] = [
     id: 'dhcpd',
     available: () => missing('dhcpd'),
     version: () => firstLine('dhcpd', ['--version']),
-    launch: (dir, _c, reserved) => {
+    launch: (dir, _c, reserved, _root, layout) => {
+      if (layout !== RESERVATIONS_ONLY) throw new BenchError('dhcpd runs only in the reservations-only layout here');
       const hosts = reserved.map((r, i) => `host h${i} { option dhcp-client-identifier "${r.identifier}"; fixed-address ${r.address}; }`);
       writeFileSync(join(dir, 'dhcpd.conf'), ['authoritative;', 'ping-check false;', 'ddns-update-style none;', 'subnet 10.64.0.0 netmask 255.255.0.0 { }', ...hosts, ''].join('\n'));
       writeFileSync(join(dir, 'dhcpd.leases'), '');
@@ -103,7 +116,8 @@ const SPECS: Spec[] = [
     id: 'dnsmasq',
     available: () => missing('dnsmasq'),
     version: () => firstLine('dnsmasq', ['--version']),
-    launch: (dir, _c, reserved) => {
+    launch: (dir, _c, reserved, _root, layout) => {
+      if (layout !== RESERVATIONS_ONLY) throw new BenchError('dnsmasq runs only in the reservations-only layout here');
       const hosts = reserved.map((r) => `dhcp-host=id:"${r.identifier}",${r.address}`);
       writeFileSync(join(dir, 'dnsmasq.conf'), [
         'port=0', 'interface=s0', 'bind-interfaces', 'dhcp-range=10.64.0.0,static,255.255.0.0', 'no-ping', 'quiet-dhcp', 'no-resolv', 'no-hosts',
@@ -128,7 +142,7 @@ interface Run {
 }
 
 /** DISCOVERs (relayed) for `r` every 20 ms until an OFFER of its address comes back. */
-async function firstOffer(sock: InterfaceSocket, r: Reserved, server: Spawned, deadline: number): Promise<boolean> {
+export async function firstOffer(sock: InterfaceSocket, r: Reserved, server: Spawned, deadline: number): Promise<boolean> {
   let xid = (Math.random() * 2 ** 31) >>> 0;
   const want = new Set<number>();
   let got = false;
@@ -154,23 +168,67 @@ async function firstOffer(sock: InterfaceSocket, r: Reserved, server: Spawned, d
   return got;
 }
 
-async function runOnce(spec: Spec, ns: string, sock: InterfaceSocket, cluster: string, reserved: Reserved[], root: string, work: string): Promise<Run> {
-  const dir = mkdtempSync(join(work, `${spec.id}-`));
-  const launch = spec.launch(dir, cluster, reserved, root);
+/** A server started and answering (its first OFFER for the last reservation came back), or why not. */
+export interface Started {
+  server: Spawned;
+  startMs: number | null;
+  error?: string;
+}
+
+/** Starts `spec` in `dir` (its config written there first) and times spawn → first OFFER for the last reservation. */
+export async function startServer(spec: Spec, ns: string, sock: InterfaceSocket, cluster: string, reserved: Reserved[], root: string, dir: string, layout: Layout, cpu?: number): Promise<Started> {
+  const launch = spec.launch(dir, cluster, reserved, root, layout);
   const t0 = performance.now();
-  const server = spawnTracked(['ip', 'netns', 'exec', ns, ...launch.argv], { env: { ...process.env, ...launch.env }, cwd: dir, outFile: join(dir, 'out.log') });
+  const argv = cpu === undefined ? launch.argv : ['taskset', '-c', String(cpu), ...launch.argv];
+  const server = spawnTracked(['ip', 'netns', 'exec', ns, ...argv], { env: { ...process.env, ...launch.env }, cwd: dir, outFile: join(dir, `out-${Date.now()}.log`) });
+  const ok = await firstOffer(sock, reserved.at(-1)!, server, t0 + READY_TIMEOUT_MS);
+  const startMs = performance.now() - t0;
+  if (ok) return { server, startMs };
+  const error = server.exitInfo ? `exited ${JSON.stringify(server.exitInfo)}` : 'no OFFER in time';
+  await stopProcess(server);
+  return { server, startMs: null, error };
+}
+
+export const mb = (kb: number | undefined): number | null => (kb === undefined ? null : Math.round(kb / 1024));
+
+/** One start in `dir` (a fresh one, or the same as before: rackstrap then finds its compiled form), RSS answering and 1 s later. */
+async function runOnce(spec: Spec, label: string, ns: string, sock: InterfaceSocket, cluster: string, reserved: Reserved[], root: string, dir: string): Promise<Run> {
+  const s = await startServer(spec, ns, sock, cluster, reserved, root, dir, RESERVATIONS_ONLY);
+  if (s.startMs === null) return { server: label, startMs: null, rssReadyMb: null, rssIdleMb: null, peakMb: null, error: s.error };
   try {
-    const ok = await firstOffer(sock, reserved.at(-1)!, server, t0 + READY_TIMEOUT_MS);
-    const startMs = performance.now() - t0;
-    if (!ok) return { server: spec.id, startMs: null, rssReadyMb: null, rssIdleMb: null, peakMb: null, error: server.exitInfo ? `exited ${JSON.stringify(server.exitInfo)}: ${readFileSync(join(dir, 'out.log'), 'utf8').slice(-400)}` : 'no OFFER in time' };
-    const ready = readMemory(server.pid);
+    const ready = readMemory(s.server.pid);
     await new Promise((res) => setTimeout(res, 1000));
-    const idle = readMemory(server.pid);
-    const mb = (kb: number | undefined): number | null => (kb === undefined ? null : Math.round(kb / 1024));
-    return { server: spec.id, startMs, rssReadyMb: mb(ready?.rssKb), rssIdleMb: mb(idle?.rssKb), peakMb: mb(idle?.hwmKb) };
+    const idle = readMemory(s.server.pid);
+    return { server: label, startMs: s.startMs, rssReadyMb: mb(ready?.rssKb), rssIdleMb: mb(idle?.rssKb), peakMb: mb(idle?.hwmKb) };
   } finally {
-    await stopProcess(server);
+    await stopProcess(s.server);
   }
+}
+
+/** Where rackstrap's second start in the same folder serves from its compiled form. */
+export const COMPILED_LABEL = 'rackstrap (compiled)';
+
+/** Namespaces s/c with the veth s0–c0 and `prefix`'s length on both addresses. */
+export function makeScaleNetwork(ns: string, cns: string, prefix: string): void {
+  const len = prefix.split('/')[1];
+  ip(['netns', 'add', ns]);
+  ip(['netns', 'add', cns]);
+  ip(['-n', ns, 'link', 'add', 's0', 'type', 'veth', 'peer', 'name', 'c0', 'netns', cns]);
+  ip(['-n', ns, 'addr', 'add', `${SERVER_IP}/${len}`, 'dev', 's0']);
+  ip(['-n', cns, 'addr', 'add', `${RELAY_IP}/${len}`, 'dev', 'c0']);
+  for (const [x, dev] of [[ns, 's0'], [cns, 'c0']] as const) {
+    ip(['-n', x, 'link', 'set', 'lo', 'up']);
+    ip(['-n', x, 'link', 'set', dev, 'up']);
+  }
+}
+
+/** The description's reservations in the scale subnet, in file order. */
+export function scaleReservations(text: string, file: string): { reserved: Reserved[]; loadMs: number; loaded: ReturnType<typeof loadClusterText> } {
+  const t0 = performance.now();
+  const loaded = loadClusterText(text, file);
+  const loadMs = performance.now() - t0;
+  const reserved = reservationsOf(loaded).flatMap((r) => (r.kind !== 'topology' && r.address.startsWith('10.64.') ? [{ identifier: r.identifier, address: r.address }] : []));
+  return { reserved, loadMs, loaded };
 }
 
 const median = (xs: number[]): number | null => {
@@ -180,9 +238,9 @@ const median = (xs: number[]): number | null => {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { reservations: { type: 'string' }, reps: { type: 'string' }, servers: { type: 'string' } } });
+  const { values } = parseArgs({ options: { reservations: { type: 'string' }, reps: { type: 'string' }, servers: { type: 'string' }, quick: { type: 'boolean' } } });
   const n = Number(values.reservations ?? 30000);
-  const reps = Number(values.reps ?? 3);
+  const reps = Number(values.reps ?? (values.quick ? 1 : 3));
   if (process.getuid?.() !== 0) throw new BenchError('run as root: the bench creates network namespaces');
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
   const specs = values.servers ? SPECS.filter((s) => values.servers!.split(',').includes(s.id)) : SPECS;
@@ -202,22 +260,11 @@ async function main(): Promise<void> {
     const text = scaleDescription(root, n);
     const cluster = join(work, 'cluster.yaml');
     writeFileSync(cluster, text);
-    const t0 = performance.now();
-    const loaded = loadClusterText(text, cluster);
-    const loadMs = performance.now() - t0;
-    const reserved: Reserved[] = reservationsOf(loaded).flatMap((r) => (r.kind !== 'topology' && r.address.startsWith('10.64.') ? [{ identifier: r.identifier, address: r.address }] : []));
-    process.stdout.write(`serve-scale · ${new Date().toISOString()} · ${reserved.length} reservations in ${PREFIX} (${loaded.description.scope.subnets.length} subnets, ${Object.keys(loaded.description.vservers).length} virtual servers, ${(text.length / 1e6).toFixed(1)} MB of YAML) · ${reps} rep(s)\n`);
+    const { reserved, loadMs, loaded } = scaleReservations(text, cluster);
+    process.stdout.write(`serve-scale · ${new Date().toISOString()} · load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} · ${reserved.length} reservations in ${RESERVATIONS_ONLY.prefix} (${loaded.description.scope.subnets.length} subnets, ${Object.keys(loaded.description.vservers).length} virtual servers, ${(text.length / 1e6).toFixed(1)} MB of YAML) · ${reps} rep(s)\n`);
     process.stdout.write(`  loading + validating the description in this process: ${loadMs.toFixed(0)} ms\n`);
 
-    ip(['netns', 'add', ns]);
-    ip(['netns', 'add', cns]);
-    ip(['-n', ns, 'link', 'add', 's0', 'type', 'veth', 'peer', 'name', 'c0', 'netns', cns]);
-    ip(['-n', ns, 'addr', 'add', `${SERVER_IP}/16`, 'dev', 's0']);
-    ip(['-n', cns, 'addr', 'add', `${RELAY_IP}/16`, 'dev', 'c0']);
-    for (const [x, dev] of [[ns, 's0'], [cns, 'c0']] as const) {
-      ip(['-n', x, 'link', 'set', 'lo', 'up']);
-      ip(['-n', x, 'link', 'set', dev, 'up']);
-    }
+    makeScaleNetwork(ns, cns, RESERVATIONS_ONLY.prefix);
     const sock = await openInterfaceSocket({ ifname: 'c0', port: 67, netns: cns });
     const results: Run[] = [];
     for (const spec of specs) {
@@ -227,16 +274,23 @@ async function main(): Promise<void> {
         continue;
       }
       for (let rep = 1; rep <= reps; rep++) {
-        const r = await runOnce(spec, ns, sock, cluster, reserved, root, work);
-        results.push(r);
-        process.stdout.write(`  [${rep}/${reps}] ${spec.id.padEnd(10)} ${r.error ? `FAILED: ${r.error}` : `start → first OFFER ${r.startMs!.toFixed(0)} ms · RSS ${r.rssReadyMb} MB, idle ${r.rssIdleMb} MB, peak ${r.peakMb} MB`}\n`);
+        // A fresh folder each rep; rackstrap starts twice in it: the first start validates in full
+        // and leaves the compiled form, the second serves from it.
+        const dir = mkdtempSync(join(work, `${spec.id}-`));
+        const runs = [await runOnce(spec, spec.id, ns, sock, cluster, reserved, root, dir)];
+        if (spec.id === 'rackstrap') runs.push(await runOnce(spec, COMPILED_LABEL, ns, sock, cluster, reserved, root, dir));
+        for (const r of runs) {
+          results.push(r);
+          process.stdout.write(`  [${rep}/${reps}] ${r.server.padEnd(10)} ${r.error ? `FAILED: ${r.error}` : `start → first OFFER ${r.startMs!.toFixed(0)} ms · RSS ${r.rssReadyMb} MB, idle ${r.rssIdleMb} MB, peak ${r.peakMb} MB`}\n`);
+        }
       }
     }
     await sock.close();
-    process.stdout.write(`\n| ${reserved.length.toLocaleString('en')} reservations | ${specs.map((s) => s.id).join(' | ')} |\n|---|${specs.map(() => '---').join('|')}|\n`);
+    const columns = specs.flatMap((s) => (s.id === 'rackstrap' ? [s.id, COMPILED_LABEL] : [s.id]));
+    process.stdout.write(`\n| ${reserved.length.toLocaleString('en')} reservations | ${columns.join(' | ')} |\n|---|${columns.map(() => '---').join('|')}|\n`);
     const row = (label: string, f: (r: Run) => number | null, unit: string): void => {
-      const cells = specs.map((s) => {
-        const v = median(results.filter((r) => r.server === s.id && !r.error).map(f).filter((x): x is number => x !== null));
+      const cells = columns.map((c) => {
+        const v = median(results.filter((r) => r.server === c && !r.error).map(f).filter((x): x is number => x !== null));
         return v === null ? '–' : `${Math.round(v).toLocaleString('en')} ${unit}`;
       });
       process.stdout.write(`| ${label} | ${cells.join(' | ')} |\n`);
@@ -251,7 +305,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main().catch((e: unknown) => {
   process.stderr.write(`serve-scale: ${e instanceof Error ? e.message : String(e)}\n`);
   killTrackedSync();
   process.exitCode = 1;

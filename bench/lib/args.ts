@@ -41,6 +41,9 @@ export const DEFAULTS = {
   outDir: 'bench/results',
 } as const;
 
+/** `--quick`: the side-by-side that matters (rackstrap against both Keas) in a few minutes. */
+export const QUICK = { periodS: 5, reps: 1, servers: ['kea', 'kea-nopersist', 'rackstrap'] } as const;
+
 export const USAGE = `Usage: npm run bench:dhcp -- [options]      (as root; builds first)
        node dist/bench/dhcp-throughput.js [options]
 
@@ -58,6 +61,7 @@ started fresh in a network namespace pinned to CPU0, loaded by perfdhcp pinned t
   --clients N       distinct client MACs perfdhcp cycles (-R)              (default ${DEFAULTS.clients})
   --out DIR         where the JSON results go                              (default ${DEFAULTS.outDir})
   --keep            keep each run's config, lease and output files
+  --quick           period 5 s, 1 rep, Kea (both) and rackstrap only: ~4 min (options given win)
   -h, --help        this text
 `;
 
@@ -83,6 +87,7 @@ export function parseBenchArgs(argv: readonly string[], knownServers: readonly s
         clients: { type: 'string' },
         out: { type: 'string' },
         keep: { type: 'boolean' },
+        quick: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -93,6 +98,11 @@ export function parseBenchArgs(argv: readonly string[], knownServers: readonly s
   const fraction = v.fraction === undefined ? DEFAULTS.fraction : Number(v.fraction);
   if (!(fraction > 0 && fraction <= 1)) throw new UsageError(`--fraction must be in (0, 1], not "${v.fraction}"`);
   let servers: string[] | null = null;
+  if (v.quick && v.servers === undefined) v.servers = QUICK.servers.filter((s) => knownServers.includes(s)).join(',');
+  if (v.quick) {
+    v.period ??= String(QUICK.periodS);
+    v.reps ??= String(QUICK.reps);
+  }
   if (v.servers !== undefined) {
     servers = v.servers.split(',').map((s) => s.trim()).filter(Boolean);
     const unknown = servers.filter((s) => !knownServers.includes(s));
