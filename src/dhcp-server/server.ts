@@ -38,15 +38,6 @@ const BACKLOG_INTERVAL_MS = 20;
  * came before it.
  */
 const SLICE_MS = 1;
-/**
- * The warm-up after a start from the compiled form (warm-up.ts): WARM_UP_ROUNDS DORAs in slices
- * of WARM_UP_SLICE (well under a millisecond each), each only once no request came for
- * WARM_UP_QUIET_MS; given up after WARM_UP_GIVE_UP_MS.
- */
-const WARM_UP_ROUNDS = 1000;
-const WARM_UP_SLICE = 5;
-const WARM_UP_QUIET_MS = 5;
-const WARM_UP_GIVE_UP_MS = 30_000;
 /** How often the counts of log lines left out (LogLimiter) are written, ms. */
 const SUPPRESSED_SUMMARY_MS = 10_000;
 
@@ -137,8 +128,6 @@ export class DhcpServer {
   readonly #shed: RateLimitedCounter;
   readonly #intake = new Intake<Queued>();
   #draining = false;
-  /** When the last datagram came in (performance.now()): the warm-up waits for quiet. */
-  #lastRequestAt = 0;
   readonly #limiter = new LogLimiter();
   #summaryTimer: NodeJS.Timeout | undefined;
   readonly stats = { received: 0, replied: 0, ignored: 0, malformed: 0, shed: 0, logFailures: 0, sendFailures: 0, notAnswering: 0, dropped: { cluster: 0, known: 0, stranger: 0 } };
@@ -159,13 +148,16 @@ export class DhcpServer {
     const log = createLogger({ level: opts.logLevel ?? 'info', write: opts.write ?? stdoutSink(), ...(opts.logStyle ? { style: opts.logStyle } : {}) });
     const t0 = performance.now();
     // The compiled form of the description when it is the one this description validated to;
-    // else the full load in a worker, with the JIT warm-up here meanwhile (then it is done).
+    // else the full load in a worker. The JIT warm-up runs either way (meanwhile, in the second).
     const compiledFile = compiledPathFor(opts.leaseFile);
     const compiled = opts.compiled === false ? { ok: false as const, reason: 'not used' } : readCompiled(compiledFile, opts.configFile);
     let loaded: LoadedConfig;
-    let warmUpMs: number | undefined;
+    let warmUpMs: number;
     if (compiled.ok) {
       loaded = revive(compiled.loaded);
+      // Before the sockets open: a burst right after the start (a rack powering on) must meet
+      // optimized code, or its backlog outlasts the clients' patience.
+      warmUpMs = warmUp();
     } else {
       const loading = loadServerConfig(opts.configFile);
       loading.catch(() => undefined);
@@ -215,29 +207,12 @@ export class DhcpServer {
       loadMs: loadMs === undefined ? undefined : Math.round(loadMs),
       sinceProcessStartMs: Math.round(performance.now()),
       description: compiled.ok ? 'compiled form' : `validated (compiled form: ${compiled.reason})`,
-      warmUpMs: warmUpMs === undefined ? undefined : Math.round(warmUpMs),
+      warmUpMs: Math.round(warmUpMs),
       pid: process.pid,
     });
     log.flush();
-    if (warmUpMs === undefined) server.#warmUpWhenIdle();
     if (loaded.inputs !== undefined) server.#saveCompiled(loaded);
     return server;
-  }
-
-  /**
-   * The JIT warm-up after a start from the compiled form, in small slices and only while the
-   * sockets are quiet: a real request always goes first (and warms the same code itself), so
-   * under load the warm-up simply never runs.
-   */
-  #warmUpWhenIdle(left = WARM_UP_ROUNDS, deadline = performance.now() + WARM_UP_GIVE_UP_MS): void {
-    if (this.#stopping || left <= 0 || performance.now() > deadline) return;
-    setTimeout(() => {
-      if (!this.#draining && performance.now() - this.#lastRequestAt >= WARM_UP_QUIET_MS) {
-        warmUp(WARM_UP_SLICE);
-        left -= WARM_UP_SLICE;
-      }
-      this.#warmUpWhenIdle(left, deadline);
-    }, 1).unref();
   }
 
   /** Leaves the compiled form of a description that just validated, for the next start (a failure only costs that start the full load). */
@@ -297,7 +272,6 @@ export class DhcpServer {
     const served = this.#links.get(rinfo.ifname);
     if (!served) return;
     this.stats.received++;
-    this.#lastRequestAt = performance.now();
     const pair = this.#opts.pair;
     if (pair !== undefined && !pair.answering()) {
       this.stats.notAnswering++;
