@@ -7,6 +7,7 @@ import path from 'node:path';
 import { INSTALLED_LIB_DIR } from '../installed.js';
 import { ConfigError, RackstrapError } from '../errors.js';
 import type { LoadInputs } from './compiled.js';
+import { DEFAULT_RELOAD_TIMEOUT_S } from './policy.js';
 import type { ServerConfig, TopologyEntry } from './config.js';
 import type { WorkerReply } from './config-worker.js';
 
@@ -43,7 +44,7 @@ export function revive(loaded: LoadedConfig): LoadedConfig {
  * and then the next reload must not queue behind it forever. The largest description takes
  * seconds.
  */
-export const LOAD_TIMEOUT_MS = 120_000;
+export const LOAD_TIMEOUT_MS = DEFAULT_RELOAD_TIMEOUT_S * 1000;
 
 /** The same as loadServerConfigInline, in a worker thread. Throws what it would throw (ConfigError with its problems, RackstrapError with its code). */
 export function loadServerConfig(file: string, opts: { timeoutMs?: number } = {}): Promise<LoadedConfig> {

@@ -10,4 +10,11 @@ export interface Policy {
   readonly bootstrapLeaseS: number;
 }
 
+/**
+ * Longest a reload of the description may take, seconds: every file it reads is size-capped, so
+ * only something like a hung file system reaches it, and then the next reload must not queue
+ * behind it forever. The largest description takes seconds. `serve --reload-timeout` sets it.
+ */
+export const DEFAULT_RELOAD_TIMEOUT_S = 120;
+
 export const DEFAULT_POLICY: Policy = { offerHoldS: 60, declineQuarantineS: 600, bootstrapLeaseS: 300 };

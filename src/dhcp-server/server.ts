@@ -62,6 +62,8 @@ export interface ServeOptions {
    * load, when it is still this description's, and leave one after each full load (default true).
    */
   compiled?: boolean;
+  /** Longest a SIGHUP reload may take before it is given up, ms (default LOAD_TIMEOUT_MS). */
+  reloadTimeoutMs?: number;
   /** The kernel watch the server follows its interfaces with (default: rtnetlink in its namespace). */
   watch?: () => KernelWatch;
 }
@@ -471,7 +473,7 @@ export class DhcpServer {
     if (this.#stopping) return false;
     await this.#links.refresh();
     try {
-      const loaded = await loadServerConfig(this.#opts.configFile);
+      const loaded = await loadServerConfig(this.#opts.configFile, this.#opts.reloadTimeoutMs === undefined ? {} : { timeoutMs: this.#opts.reloadTimeoutMs });
       const { config, warnings, ipv6 } = loaded;
       for (const w of warnings) this.#log.log('warn', 'config-warning', { problem: w });
       if (ipv6) this.#log.notice('ipv6-not-served', ipv6Fields(ipv6));

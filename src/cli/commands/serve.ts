@@ -2,7 +2,7 @@
 import { UsageError } from '../../errors.js';
 import { durationArg, formatDuration } from '../../options/duration.js';
 import { LOG_LEVELS } from '../../dhcp-server/logger.js';
-import { DEFAULT_POLICY } from '../../dhcp-server/policy.js';
+import { DEFAULT_POLICY, DEFAULT_RELOAD_TIMEOUT_S } from '../../dhcp-server/policy.js';
 import type { LogLevel } from '../../dhcp-server/respond.js';
 import type { PairFlags } from '../../sync/settings.js';
 import { Option } from 'commander';
@@ -17,6 +17,7 @@ export interface ServeOptions extends PairFlags {
   logFormat: string;
   declineQuarantine: number;
   offerHold: number;
+  reloadTimeout: number;
 }
 
 /** A duration flag, returned in `unit` (whole seconds where the policy counts seconds). */
@@ -47,6 +48,7 @@ export const defineServe: DefineCommand = (program, lazy) => {
     .option('--log-format <format>', 'text (for the journal) or json (one object per line)', 'text')
     .addOption(durationOption('--decline-quarantine <duration>', 'how long a DECLINEd address is not handed out, e.g. 10m; a plain number is seconds', 's', 1000, DEFAULT_POLICY.declineQuarantineS))
     .addOption(durationOption('--offer-hold <duration>', 'how long an offered address stays promised, e.g. 30s; a plain number is seconds', 's', 1000, DEFAULT_POLICY.offerHoldS))
+    .addOption(durationOption('--reload-timeout <duration>', 'a SIGHUP reload that takes longer (say, a hung file system) is given up and the old description kept, e.g. 2m; a plain number is seconds', 's', 1000, DEFAULT_RELOAD_TIMEOUT_S))
     .option('--pair-name <name>', 'run as one server of a pair, under this name (see README: server pairs); with a pair in the description, the server of that name (default: the one whose sync address is on this host)')
     .option('--pair-listen <host:port>', "this server's sync endpoint (TCP, and UDP heartbeats)")
     .option('--pair-peer <host:port>', "the partner's sync endpoint")

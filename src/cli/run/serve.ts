@@ -68,6 +68,7 @@ export async function run(io: Io, file: string, opts: ServeOptions): Promise<voi
     logLevel: opts.logLevel,
     logStyle: lineStyle(opts.logFormat, 1),
     policy: { declineQuarantineS: opts.declineQuarantine, offerHoldS: opts.offerHold },
+    reloadTimeoutMs: opts.reloadTimeout * 1000,
     ...(pairSettings ? { pair: hooks } : {}),
   });
   if (pairSettings && secret) {
