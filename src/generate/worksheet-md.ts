@@ -51,19 +51,23 @@ function filerSection(f: FilerSheet): string[] {
   out.push('### Ports', '');
   out.push(
     ...table(
-      ['NIC', 'MAC', 'switch port', 'link aggregation', 'untagged', 'tagged VLANs', 'MTU', 'carries'],
+      ['NIC', 'MAC', 'switch port', 'link aggregation', 'untagged', 'native VLAN', 'tagged VLANs', 'MTU', 'carries'],
       f.ports.map((p) => [
         p.nic,
         p.mac,
         '',
         p.aggregation,
         p.untagged.length ? p.untagged.join(', ') : 'first boot only',
+        p.native,
         p.tagged.length ? p.tagged.join(', ') + (p.stacked.length ? ` (stacked tags, outer first: ${p.stacked.join('; ')})` : '') : '—',
         String(p.mtu),
         dash(p.carries),
       ]),
     ),
   );
+  if (f.firstBoot !== undefined) {
+    out.push('', `**First boot:** ${f.firstBoot.nic} must reach a DHCP server untagged, on ${f.firstBoot.subnet} (${f.firstBoot.why}); the other NICs need not.`);
+  }
   out.push('', '### Identifiers', '', ...identifierTable(f.identifiers));
   out.push('', '### Interface stack', '', ...mermaid(f), '', `Drawing: [${svgFileName(f.filer)}](${svgFileName(f.filer)})`);
   return out;
@@ -80,9 +84,11 @@ export function renderWorksheetMarkdown(w: Worksheet): string {
     '2. Cable each NIC, write its switch port in the table, and set the port as listed: LACP groups must be',
     '   configured on the switch first; trunk the tagged VLANs; allow the MTU (plus 4 bytes per tag).',
     '3. At first power-on every NIC asks DHCP for the filer\'s topology **untagged**, before any bond or VLAN exists.',
-    '   Give each port an untagged (native) VLAN that reaches the DHCP server on a subnet with a bootstrap range,',
-    '   and let LACP member ports pass traffic before LACP is up (LACP fallback / individual mode on the switch).',
-    '   "first boot only" in the untagged column means the stack itself sends nothing untagged there.',
+    '   One answer is enough: the NIC named under "First boot" must reach the DHCP server untagged (its port\'s',
+    '   native VLAN, listed) on a subnet with a bootstrap range; let LACP member ports pass traffic before LACP is',
+    '   up (LACP fallback / individual mode on the switch). The native VLAN column is derived from the description:',
+    '   a subnet\'s ID is known where some port tags it. "first boot only" in the untagged column means the stack',
+    '   itself sends nothing untagged there.',
     '',
     '## Subnets',
     '',

@@ -1,8 +1,8 @@
-// What the pre-arrival worksheet says (seed 003 §5.2.6: "a customer can be sent a work sheet with
-// the identifying DHCP configuration prior to the systems arriving"), computed once for the three
-// renderings (Markdown, CSV, SVG): per filer, each physical NIC with the switch settings its port
-// needs (§5.2.5: the switch must group LACP ports first), each identifier with its address, and
-// the interface stack as a layered graph.
+// What the pre-arrival worksheet says (a customer is sent a work sheet with the identifying DHCP
+// configuration before the systems arrive), computed once for the three renderings (Markdown,
+// CSV, SVG): per filer, each physical NIC with the switch settings its port needs (LACP groups
+// configured first, the native VLAN, the tagged ones), the one NIC that must reach DHCP at first
+// boot, each identifier with its address, and the interface stack as a layered graph.
 import type { ResolvedFiler } from '../options/normalize.js';
 import { parseInterfaceName, isAddressable } from '../options/names.js';
 import { filerStackView } from '../options/rules/cluster-context.js';
@@ -17,6 +17,12 @@ export interface PortRow {
   aggregation: string;
   /** Addressable interfaces this port carries without a VLAN tag. */
   untagged: string[];
+  /**
+   * The native (untagged) VLAN the port needs, in words: the VLAN ID of the subnet its untagged
+   * interfaces are on (found where another port tags that subnet), the first-boot subnet's on the
+   * one NIC that must reach DHCP at first boot, or none.
+   */
+  native: string;
   /** VLAN ids the port must trunk (the outer tag on the wire), ascending. */
   tagged: number[];
   /** Stacked tags (802.1ad/QinQ), outer tag first: "10 > 5" for data0.5 over bond0.10. */
@@ -52,6 +58,8 @@ export interface FilerSheet {
   template: string | undefined;
   topologyKey: string;
   ports: PortRow[];
+  /** The one NIC that must reach a DHCP server (untagged) at first boot, and why that one. */
+  firstBoot: { nic: string; subnet: string; why: string } | undefined;
   identifiers: IdentifierRow[];
   nodes: StackNode[];
   /** lower -> upper: `from` is what `to` sits on. */
@@ -123,14 +131,85 @@ function reachByNic(m: StackModel, tops: string[]): Map<string, Reach[]> {
   return out;
 }
 
-function portRows(f: ResolvedFiler, m: StackModel): PortRow[] {
-  // Interfaces that hold addresses: aliases and alias VLANs, except an alias carrying a VLAN
-  // (data0 under data0.5 is a component then, §5.2.2, and its traffic is counted via the VLAN).
-  const tops = m
+/** What the whole cluster says about subnets and VLANs: which subnets each alias is on, which VLAN ID tags each subnet. */
+interface VlanFacts {
+  aliasSubnets: Map<string, Set<string>>;
+  subnetVlans: Map<string, Set<number>>;
+}
+
+/** The native VLAN for `prefix` on a port that tags `taggedHere`: an ID the port does not tag already. */
+function subnetText(prefix: string, facts: VlanFacts, taggedHere: readonly number[]): string {
+  const all = [...(facts.subnetVlans.get(prefix) ?? [])].sort((a, b) => a - b);
+  const ids = all.filter((id) => !taggedHere.includes(id));
+  if (ids.length > 0) return `VLAN ${ids.join(' or ')} (${prefix})`;
+  if (all.length > 0) return `a VLAN of ${prefix} other than ${all.join(', ')} (tagged on this port too)`;
+  return `the VLAN of ${prefix} (untagged everywhere in the description: the site's ID)`;
+}
+
+function vlanFacts(model: GenModel): VlanFacts {
+  const aliasSubnets = new Map<string, Set<string>>();
+  for (const r of model.allAddresses) {
+    const s = aliasSubnets.get(r.alias) ?? new Set<string>();
+    s.add(r.subnet.prefix);
+    aliasSubnets.set(r.alias, s);
+  }
+  const subnetVlans = new Map<string, Set<number>>();
+  for (const f of model.loaded.filers.values()) {
+    const m = buildStackModel(filerStackView(f));
+    for (const rs of reachByNic(m, addressableTops(m)).values()) {
+      for (const r of rs) {
+        if (r.tags.length !== 1) continue;
+        for (const prefix of aliasSubnets.get(r.top) ?? []) {
+          const ids = subnetVlans.get(prefix) ?? new Set<number>();
+          ids.add(r.tags[0]!);
+          subnetVlans.set(prefix, ids);
+        }
+      }
+    }
+  }
+  return { aliasSubnets, subnetVlans };
+}
+
+function addressableTops(m: StackModel): string[] {
+  return m
     .names()
     .filter((n) => isAddressable(n) && !m.uses(n).some((u) => u.how === 'vlan'))
     .sort(naturalCompare);
-  const reach = reachByNic(m, tops);
+}
+
+/**
+ * The NIC that must reach DHCP at first boot: the agent asks on every NIC, and one answer is
+ * enough; the NIC under the first mgmt# alias is the one cabled to the management network, whose
+ * subnet should hold the bootstrap range (else the first subnet that does).
+ */
+function firstBootNic(f: ResolvedFiler, m: StackModel, model: GenModel, facts: VlanFacts): FilerSheet['firstBoot'] {
+  const reach = reachByNic(m, addressableTops(m));
+  const bootstrap = model.bootstrapSubnets.map((s) => s.prefix);
+  if (bootstrap.length === 0) return undefined;
+  const nics = Object.keys(f.nics).sort(naturalCompare);
+  const mgmt = addressableTops(m).filter((n) => n.startsWith('mgmt'));
+  for (const top of [...mgmt, ...addressableTops(m)]) {
+    const subnet = [...(facts.aliasSubnets.get(top) ?? [])].find((p) => bootstrap.includes(p));
+    if (subnet === undefined) continue;
+    const nic = nics.find((n) => (reach.get(n) ?? []).some((r) => r.top === top));
+    if (nic !== undefined) return { nic, subnet, why: `it carries ${top}, on ${subnet}, which holds a bootstrap range` };
+  }
+  return { nic: nics[0]!, subnet: bootstrap[0]!, why: `no interface of the stack is on a subnet with a bootstrap range; ${nics[0]} must reach ${bootstrap[0]}` };
+}
+
+function nativeOf(row: { nic: string; untagged: string[]; tagged: number[] }, facts: VlanFacts, first: FilerSheet['firstBoot']): string {
+  const subnets = [...new Set(row.untagged.flatMap((a) => [...(facts.aliasSubnets.get(a) ?? [])]))].sort(naturalCompare);
+  if (subnets.length > 0) return subnets.map((p) => subnetText(p, facts, row.tagged)).join('; ');
+  // Before the stack exists the request goes out untagged: the subnet's VLAN native, even one the
+  // stack tags on this port later.
+  if (first !== undefined && first.nic === row.nic) return `${subnetText(first.subnet, facts, [])}, at first boot`;
+  return 'none needed';
+}
+
+function portRows(f: ResolvedFiler, m: StackModel): PortRow[] {
+  // Interfaces that hold addresses: aliases and alias VLANs, except an alias carrying a VLAN
+  // (data0 under data0.5 is a component then, §5.2.2, and its traffic is counted via the VLAN).
+  const reach = reachByNic(m, addressableTops(m));
   return Object.keys(f.nics)
     .sort(naturalCompare)
     .map((nic) => {
@@ -153,6 +232,7 @@ function portRows(f: ResolvedFiler, m: StackModel): PortRow[] {
         mac: f.nics[nic]!,
         aggregation: rs.length === 0 ? 'not used by the stack' : aggregationOf(f, m, nic),
         untagged: [...untagged].sort(naturalCompare),
+        native: '',
         tagged: [...tagged].sort((a, b) => a - b),
         stacked: [...stacked].sort(naturalCompare),
         mtu,
@@ -248,10 +328,12 @@ export function buildWorksheet(model: GenModel): Worksheet {
     }
   }
   const bootstrap = model.bootstrapSubnets.map((s) => `${s.bootstrap!.start}–${s.bootstrap!.end} (${s.prefix})`).join(', ');
+  const facts = vlanFacts(model);
   const filers = model.filers.map((ft): FilerSheet => {
     const f = model.loaded.filers.get(ft.filer)!;
     const m = buildStackModel(filerStackView(f));
     const own = byHome.get(ft.filer) ?? [];
+    const firstBoot = firstBootNic(f, m, model, facts);
     return {
       filer: ft.filer,
       baseMac: ft.baseMac,
@@ -261,7 +343,8 @@ export function buildWorksheet(model: GenModel): Worksheet {
           : `set in the description: this filer's agent.yaml must say baseMac: ${ft.baseMac}`,
       template: f.template,
       topologyKey: ft.topologyKey,
-      ports: portRows(f, m),
+      ports: portRows(f, m).map((row) => ({ ...row, native: nativeOf(row, facts, firstBoot) })),
+      firstBoot,
       identifiers: [
         { identifier: ft.topologyKey, address: bootstrap ? `offer from ${bootstrap}` : 'no bootstrap range', subnet: '', purpose: `topology request of ${ft.filer} (option 43)` },
         ...own.map(identifierRow),

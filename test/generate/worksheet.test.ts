@@ -79,6 +79,7 @@ vservers:
     mac: '00:07:34:30:00:01',
     aggregation: 'static link aggregation, no LACP (bond0 balance-xor): eth0 + eth1',
     untagged: [],
+    native: 'none needed',
     tagged: [10],
     stacked: ['10 > 20 > 5'],
     mtu: 9000,
@@ -105,7 +106,7 @@ vservers:
 t.test('markdown: a table per filer, the Mermaid drawing, a link to the SVG', async (t) => {
   const md = renderWorksheetMarkdown(await example());
   t.match(md, /^# Network worksheet: cluster lab\n/);
-  t.match(md, '| eth0 | 00:07:34:10:00:01 |  | LACP (802.3ad) group bond0: eth0 + eth1, rate fast | first boot only | 10, 20 | 9000 | data0 (VLAN 10), data1 (VLAN 20) |');
+  t.match(md, '| eth0 | 00:07:34:10:00:01 |  | LACP (802.3ad) group bond0: eth0 + eth1, rate fast | first boot only | none needed | 10, 20 | 9000 | data0 (VLAN 10), data1 (VLAN 20) |');
   t.match(md, '```mermaid\ngraph BT\n');
   t.match(md, '  n_bond0_10["bond0.10<br/>VLAN 10"]:::vlan\n');
   t.match(md, '  n_bond0 --> n_bond0_10\n');
@@ -144,7 +145,7 @@ t.test('CSV: header, a port row per NIC with an empty switch port, an identifier
   t.ok(rows.every((r) => r.length === CSV_COLUMNS.length), 'every row has every column');
   const ports = rows.filter((r) => r[1] === 'port');
   t.equal(ports.length, 10);
-  t.same(ports[0], ['Filer1', 'port', 'eth0', '00:07:34:10:00:01', '', 'LACP (802.3ad) group bond0: eth0 + eth1, rate fast', '', '10 20', '9000', 'data0 (VLAN 10); data1 (VLAN 20)', '', '', '', '']);
+  t.same(ports[0], ['Filer1', 'port', 'eth0', '00:07:34:10:00:01', '', 'LACP (802.3ad) group bond0: eth0 + eth1, rate fast', '', 'none needed', '', '10 20', '9000', 'data0 (VLAN 10); data1 (VLAN 20)', '', '', '', '']);
   t.equal(rows.filter((r) => r[1] === 'identifier').length, 25);
   t.match(csv, /^[\x00-\x7f]*$/, 'ASCII only: spreadsheet programs open it without garbling (the ranges had an en dash)');
 });
@@ -168,4 +169,40 @@ t.test('SVG: one per filer, well formed, every interface drawn, text escaped', a
     t.equal((svg.match(/switch port: _+/g) ?? []).length, f.ports.length, 'a switch port blank per NIC');
     t.equal((svg.match(/<path /g) ?? []).length, f.edges.length, 'a line per edge');
   }
+});
+
+t.test('native VLANs and the first-boot NIC, derived from the description', async (t) => {
+  const w = await example();
+  const [f1, f2] = w.filers;
+  const native = (f: typeof f1, nic: string) => f!.ports.find((p) => p.nic === nic)!.native;
+  // data2 (untagged on Filer2's bond1) is on 10.3.0.0/16, which VsvrA's data0 address reaches on
+  // bond0.10: the switch knows that subnet as VLAN 10, so bond1's ports need it native.
+  t.equal(native(f2, 'eth4'), 'VLAN 10 (10.3.0.0/16)');
+  t.equal(native(f2, 'eth5'), 'VLAN 10 (10.3.0.0/16)');
+  // mgmt0 (untagged) and mgmt1 (VLAN 30) share 10.1.1.0/24: the native VLAN cannot be 30 there.
+  t.equal(native(f1, 'eth2'), 'a VLAN of 10.1.1.0/24 other than 30 (tagged on this port too)');
+  t.equal(native(f1, 'eth0'), 'none needed', 'bond0 sends nothing untagged, and first boot goes through eth2');
+  t.same(f1!.firstBoot, { nic: 'eth2', subnet: '10.1.1.0/24', why: 'it carries mgmt0, on 10.1.1.0/24, which holds a bootstrap range' });
+  t.match(renderWorksheetMarkdown(w), '**First boot:** eth2 must reach a DHCP server untagged, on 10.1.1.0/24');
+  const csv = renderWorksheetCsv(w).split('\r\n').filter((l) => l.includes(',port,'));
+  t.same(csv.filter((l) => l.includes(',yes,')).map((l) => l.split(',').slice(0, 3).join(',')), ['Filer1,port,eth2', 'Filer2,port,eth2'], 'one first-boot NIC per filer');
+
+  // mgmt only tagged: the first-boot NIC's port needs the management VLAN native at first boot.
+  const text = `
+cluster: { name: tagged, id: "00:07:34:04:12:0F", generation: 1 }
+scope:
+  subnets:
+    - { prefix: 10.1.1.0/24, bootstrap: { start: 10.1.1.200, end: 10.1.1.210 } }
+filers:
+  F1:
+    baseMac: "00:07:34:30:00:01"
+    nics: { eth0: "00:07:34:30:00:01", eth1: "00:07:34:30:00:02" }
+    stack:
+      vlans: [eth1.7]
+      aliases: { mgmt0: eth1.7 }
+    addresses: { mgmt0: 10.1.1.2 }
+`;
+  const t2 = buildWorksheet(buildGenModel(loadClusterText(text, 'tagged.yaml')));
+  t.same(t2.filers[0]!.firstBoot?.nic, 'eth1', 'the NIC under mgmt0, not the base MAC\'s eth0');
+  t.same(t2.filers[0]!.ports.map((p) => [p.nic, p.native]), [['eth0', 'none needed'], ['eth1', 'VLAN 7 (10.1.1.0/24), at first boot']]);
 });
