@@ -93,6 +93,8 @@ export class Agent {
   #cacheInfo: { generation: number; writtenAt: string } | null = null;
   /** Why the last cache read found nothing usable when copies exist (each copy and its reason). */
   #cacheUnusable: string | undefined;
+  /** The IPv6 count last reported (said once, again only when a new generation changes it). */
+  #ipv6Said: number | undefined;
   #lastApply: AgentStatus['lastApply'] = null;
   #lastError: AgentStatus['lastError'] = null;
   #queue: Promise<unknown> = Promise.resolve();
@@ -170,6 +172,19 @@ export class Agent {
     if (set === undefined) return false;
     this.refreshNow();
     return set.renewAll();
+  }
+
+  /** Once: the description gives this filer IPv6 addresses, which it does not ask DHCPv4 for. */
+  #sayIpv6(topology: Topology): void {
+    if (topology.ipv6 === undefined || topology.ipv6 === this.#ipv6Said) return;
+    this.#ipv6Said = topology.ipv6;
+    const n = topology.ipv6;
+    this.#d.log.info(
+      'ipv6-not-asked',
+      `IPv6: not served by DHCPv4 yet: the description gives ${topology.filer} ${n} IPv6 address${n === 1 ? '' : 'es'}; this agent does not ask for ${n === 1 ? 'it' : 'them'} and does not wait for ${n === 1 ? 'it' : 'them'}. ` +
+        `Configure ${n === 1 ? 'it' : 'them'} another way (static configuration, SLAAC or a DHCPv6 server); rackstrap validate lists ${n === 1 ? 'it' : 'each'}`,
+      { ipv6: n },
+    );
   }
 
   /** What the topology request carries, for the no-answer advice. */
@@ -337,6 +352,7 @@ export class Agent {
   async #transition(answer: Pick<TopologyAnswer, 'topology' | 'addressTags'>, reuse: LeaseMap, observed?: Promise<ObservedState>): Promise<void> {
     const log = this.#d.log;
     const topology = answer.topology;
+    this.#sayIpv6(topology);
     const base = buildDesiredState({ topology, clusterId: this.#s.clusterId, nics: this.#s.nics });
     let links;
     try {
@@ -415,6 +431,7 @@ export class Agent {
   }
 
   async #upFromCache(entry: CacheEntry, observed?: Promise<ObservedState>): Promise<void> {
+    this.#sayIpv6(entry.topology);
     const leases = leasesFor(entry.topology, this.#s.clusterId, entry.leases);
     const desired = buildDesiredState(desiredInputFor({ topology: entry.topology, clusterId: this.#s.clusterId, nics: this.#s.nics, leases }));
     const done = await converge(desired, 'all', this.#net(), observed);

@@ -104,7 +104,18 @@ export function topologyFor(loaded: LoadedCluster, filerName: string): Topology 
     const aliases = Object.entries(m.addresses).filter(([, address]) => parseIp(address)?.family !== 6).map(([alias]) => alias);
     if (aliases.length > 0) mysql.push({ role, aliases });
   }
-  return { filer: f.name, generation: d.cluster.generation, stack: structuredClone(f.stack), vservers, mysql };
+  // The IPv6 addresses left out above, and the filer's own: counted, so the agent can say once that
+  // they are not asked for (rather than leaving an admin to wonder where they went).
+  let ipv6 = Object.values(f.addresses).filter((a) => parseIp(a)?.family === 6).length;
+  for (const v of Object.values(d.vservers)) {
+    if (v.home !== undefined && findFiler(loaded.filers, v.home)?.name === f.name) {
+      for (const inst of Object.values(v.addresses)) ipv6 += instancesOf(inst).filter(([, a]) => parseIp(a)?.family === 6).length;
+    }
+  }
+  for (const m of Object.values(d.mysql)) {
+    if (m.home !== undefined && findFiler(loaded.filers, m.home)?.name === f.name) ipv6 += Object.values(m.addresses).filter((a) => parseIp(a)?.family === 6).length;
+  }
+  return { filer: f.name, generation: d.cluster.generation, stack: structuredClone(f.stack), vservers, mysql, ...(ipv6 > 0 ? { ipv6 } : {}) };
 }
 
 /** Every subnet of the scope, with the scope's defaults applied. */

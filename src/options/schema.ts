@@ -256,5 +256,10 @@ export const Topology = z.strictObject({
   stack: Stack,
   vservers: z.array(TopologyVserver).default([]),
   mysql: z.array(TopologyMysql).default([]),
+  /**
+   * How many IPv6 addresses the description gives this filer (its own, its virtual servers' and
+   * MySQL roles'): DHCPv4 serves none, so they are not asked for; the agent says so once.
+   */
+  ipv6: z.int().min(1).max(1_000_000).optional(),
 });
 export type Topology = z.infer<typeof Topology>;

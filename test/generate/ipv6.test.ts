@@ -67,3 +67,15 @@ t.test('serve says once at start, in plain words, that the IPv6 addresses are no
   t.equal(notices[0]?.addresses, V6.length);
   t.notOk(events.some((e) => /does not declare/.test(e.detail ?? '')), 'nothing logged as an undeclared identifier');
 });
+
+t.test('the topology counts the IPv6 addresses it leaves out; the wire carries the count, optional for older readers', async (t) => {
+  const { decodeTopology, encodeTopology } = await import('../../src/options/wire/index.js');
+  const loaded = await loadClusterFile(MIXED);
+  const topo = topologyFor(loaded, 'Filer2');
+  // From the fixture: VsvrB (home Filer2) has data0 instance 1 = 2001:db8:3::41; nothing else of Filer2's is IPv6.
+  t.equal(topo.ipv6, 1, 'Filer2: one IPv6 address not asked for');
+  t.equal(topologyFor(loaded, 'Filer1').ipv6, undefined, 'Filer1: none');
+  const objs = encodeTopology(topo);
+  t.match(objs[0]!.text, / ~v6=1$/, 'the header says it, marked optional');
+  t.equal(decodeTopology(Buffer.concat(objs.map((o) => Buffer.concat([Buffer.from([o.code, Buffer.byteLength(o.text)]), Buffer.from(o.text)])))).topology.ipv6, 1, 'and it reads back');
+});

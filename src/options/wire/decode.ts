@@ -11,6 +11,7 @@ import { describe, grammarError, OPTIONAL_MARK, parseList, parseNumber, parseObj
 import { compareMysqlRoles, naturalCompare } from './normalize.js';
 import {
   HEADER_ATTRS,
+  HEADER_OPTIONAL_ATTRS,
   impliedVlans,
   INSTANCE_SEPARATOR,
   INTERFACE_ATTRS,
@@ -275,7 +276,8 @@ export function decodeTopology(input: DecodeInput, opts: DecodeOptions = {}): De
   const headerRef: ObjectRef = { code: HEADER_CODE, name: 'header' };
   const hp = parseObject(headerRef, byCode.get(HEADER_CODE)!.text);
   if (hp.names.length !== 1) throw grammarError(headerRef, 'expected the version token, then attributes');
-  const h = takeAttributes(headerRef, hp.attrs, HEADER_ATTRS, HEADER_ATTRS, skipped);
+  const h = takeAttributes(headerRef, hp.attrs, [...HEADER_ATTRS, ...HEADER_OPTIONAL_ATTRS], HEADER_ATTRS, skipped);
+  const ipv6 = h.has('v6') ? parseNumber(headerRef, 'v6', h.get('v6')!) : undefined;
   const count = parseNumber(headerRef, 'count', h.get('count')!);
   if (count !== objs.length) {
     throw new WireDecodeError(
@@ -341,6 +343,7 @@ export function decodeTopology(input: DecodeInput, opts: DecodeOptions = {}): De
     stack,
     vservers: b.vservers.sort((x, y) => naturalCompare(x.name, y.name)),
     mysql: b.mysql.sort((x, y) => compareMysqlRoles(x.role, y.role)),
+    ...(ipv6 === undefined || ipv6 === 0 ? {} : { ipv6 }),
   });
   if (!parsed.success) {
     throw new WireDecodeError('RS_WIRE_SCHEMA', `decoded topology breaks the schema:\n${z.prettifyError(parsed.error)}`, undefined, { cause: parsed.error });

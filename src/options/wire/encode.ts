@@ -196,6 +196,8 @@ function headerText(t: Topology, count: number): string {
     ['gen', String(t.generation)],
     ['count', String(count)],
     ['filer', t.filer],
+    // Optional (a 1.0 reader skips it): the IPv6 addresses not asked for over DHCPv4.
+    ...(t.ipv6 === undefined ? [] : [[`${OPTIONAL_MARK}v6`, String(t.ipv6)] as [string, string]]),
   ]);
 }
 

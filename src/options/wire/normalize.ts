@@ -73,5 +73,6 @@ export function normalizeTopology(t: Topology): Topology {
       .map((v) => ({ ...v, addresses: v.addresses.map((a) => ({ alias: normalizeName(a.alias), instance: a.instance })) }))
       .sort((a, b) => naturalCompare(a.name, b.name)),
     mysql: t.mysql.map((m) => ({ ...m, aliases: lower(m.aliases) })).sort((a, b) => compareMysqlRoles(a.role, b.role)),
+    ...(t.ipv6 === undefined ? {} : { ipv6: t.ipv6 }),
   };
 }

@@ -11,6 +11,8 @@ export const VSERVER_KEYWORD = 'vs';
 export const MYSQL_KEYWORD = 'mysql';
 
 export const HEADER_ATTRS = ['gen', 'count', 'filer'] as const;
+/** `v6` (1.1, `~`-marked): how many IPv6 addresses of the filer DHCPv4 does not serve. */
+export const HEADER_OPTIONAL_ATTRS = ['v6'] as const;
 /** `to` / `xid` (1.1): the request binding, written `~`-marked so a 1.0 reader skips it. */
 export const SIGNATURE_ATTRS = ['key', 'mac', 'to', 'xid'] as const;
 export const SIGNATURE_REQUIRED = ['key', 'mac'] as const;
