@@ -84,7 +84,7 @@ async function main(): Promise<number> {
     const step = (re: RegExp) => row.steps.find((x) => re.test(x.title))?.ms;
     const slowest = Math.max(...row.filers.map((f) => f.addressedMs ?? Infinity));
     process.stdout.write(
-      `${row.ok ? 'ok  ' : 'FAIL'} ${file.replace(/^.*\//, '').padEnd(36)} whole ${s(row.wallMs).padStart(7)} ${row.wallMs < AIM_MS ? '(< 60 s)' : '(over 60 s)'}` +
+      `${row.ok ? 'ok  ' : 'FAIL'} ${file.replace(/^.*\//, '').padEnd(36)} whole ${s(row.wallMs).padStart(7)} ${!row.ok ? '' : row.wallMs < AIM_MS ? '(< 60 s)' : '(over 60 s)'}` +
         `  boot+off ${s(row.bootMs)}  build ${s(step(/^Boot/))}  serve ${s(step(/DHCP server/))}  agents ${s(step(/^Start (the agent|both agents|all)/))}` +
         `  addressed ${row.filers.map((f) => `${f.filer} ${s(f.addressedMs)}`).join(', ')}${Number.isFinite(slowest) ? '' : ' (a filer never)'}  load ${row.loadBefore} -> ${row.loadAfter}\n`,
     );
@@ -92,8 +92,8 @@ async function main(): Promise<number> {
     return row;
   });
   const wall = performance.now() - t0;
-  const under = rows.filter((r) => r.wallMs < AIM_MS).length;
-  process.stdout.write(`all: ${s(wall)} wall for ${rows.length} descriptions; ${under} of ${rows.length} under 60 s; ${rows.filter((r) => r.ok).length} ok; load average now ${load()}\n`);
+  const under = rows.filter((r) => r.ok && r.wallMs < AIM_MS).length;
+  process.stdout.write(`all: ${s(wall)} wall for ${rows.length} descriptions; ${under} of ${rows.length} ran ok under 60 s; ${rows.filter((r) => r.ok).length} ok; load average now ${load()}\n`);
   const out = join(tmpdir(), `lab-timing-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(out, `${JSON.stringify({ started: started.toISOString(), parallel, full: values.full, wallMs: wall, rows }, null, 1)}\n`);
   process.stdout.write(`details: ${out}\n`);
