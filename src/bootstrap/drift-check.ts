@@ -3,7 +3,6 @@
 // change (only objects carrying rackstrap's marks are in it); `report` logs and records it and
 // changes nothing; `off` does not look. Carrier loss and aliases with every path down are always
 // reported, never repaired. A finding is logged when it appears and when it goes, not every cycle.
-import { z } from 'zod';
 import { apply } from '../net/apply.js';
 import type { DesiredState } from '../net/desired.js';
 import { describeDrift, detectDrift, type DriftPolicy } from '../net/drift.js';
@@ -13,29 +12,8 @@ import type { Runner } from '../net/runner.js';
 import { RackstrapError } from '../errors.js';
 import type { AgentLog } from './agent-log.js';
 
-const Instant = z.iso.datetime({ offset: true });
-
-export const DriftState = z.object({
-  policy: z.enum(['repair', 'report', 'off']),
-  /** Comparisons made since the agent started. */
-  checks: z.int(),
-  lastCheckAt: Instant.nullable(),
-  /** What asked for the last check: kernel event, resync reason, timer, command. */
-  lastTrigger: z.string().nullable(),
-  /** Differences found by the last check (before its repair). */
-  items: z.array(z.object({ kind: z.string(), target: z.string(), reason: z.string() })),
-  conflicts: z.array(z.string()),
-  health: z.array(z.object({ ifname: z.string(), role: z.string(), problem: z.string(), message: z.string() })),
-  /** Repairs done since the agent started, and the last one. */
-  repairs: z.int(),
-  lastRepair: z.object({ at: Instant, steps: z.int(), what: z.array(z.string()) }).nullable(),
-  lastError: z.string().nullable(),
-});
-export type DriftState = z.infer<typeof DriftState>;
-
-export function initialDriftState(policy: DriftPolicy): DriftState {
-  return { policy, checks: 0, lastCheckAt: null, lastTrigger: null, items: [], conflicts: [], health: [], repairs: 0, lastRepair: null, lastError: null };
-}
+export { DriftState, initialDriftState } from './drift-state.js';
+import type { DriftState } from './drift-state.js';
 
 export interface DriftCheckOptions {
   runner: Runner;

@@ -8,7 +8,7 @@ import { ensureDir } from '../cache/check-permissions.js';
 import { writeFileAtomic } from '../cache/write-file-atomic.js';
 import { RackstrapError } from '../errors.js';
 import { Topology } from '../options/schema.js';
-import { DriftState } from './drift-check.js';
+import { DriftState } from './drift-state.js';
 
 export const STATUS_FILE = 'status.json';
 export const STATUS_VERSION = 1;

@@ -8,7 +8,7 @@
 //   ← {"v":1,"id":1,"ok":true,"command":"links","result":{...}}
 //   ← {"v":1,"id":1,"ok":false,"error":{"code":"RS_DENIED","message":"..."}}
 import { z } from 'zod';
-import { DriftState } from '../bootstrap/drift-check.js';
+import { DriftState } from '../bootstrap/drift-state.js';
 import { StatusLease } from '../bootstrap/status.js';
 
 export const CONTROL_VERSION = 1;

@@ -1,6 +1,6 @@
 // Plain-text views of the control replies for `rackstrap show` (pure; `--json` prints the reply
 // itself). Columns are padded to the widest cell so the output reads in a terminal and diffs well.
-import type { DriftState } from '../bootstrap/drift-check.js';
+import type { DriftState } from '../bootstrap/drift-state.js';
 import type { Counter, ProtocolStats, ReplyOf } from './protocol.js';
 
 function table(header: string[], rows: string[][]): string {
