@@ -9,7 +9,10 @@ import fc from 'fast-check';
 import { toNumber } from '../../src/dhcp-server/address.js';
 import { LeaseTable } from '../../src/dhcp-server/lease-table.js';
 import { cutStateOf, dynamicRanges, inHalf, midOf, partnerDownGuard, type CutState } from '../../src/sync/guard.js';
-import { exampleConfig } from '../dhcp-server/helpers/fixtures.js';
+import { ETH0, exampleConfig, request } from '../dhcp-server/helpers/fixtures.js';
+import { isDurable } from '../../src/dhcp-server/lease-table.js';
+import { DEFAULT_POLICY, respond } from '../../src/dhcp-server/respond.js';
+import { MESSAGE_TYPE } from '../../src/dhcp-packet/index.js';
 
 const NOW = 1_800_000_000_000;
 const range = (start: number, end: number) => ({ start, end });
@@ -158,4 +161,25 @@ t.test('property: two servers under the guard from one cut never give one addres
       return true;
     },
   ), { numRuns: 500 });
+});
+
+t.test('a client the guard keeps off its own lease is offered another address, and the old lease is released durably', async (t) => {
+  // Without the durable release, memory let the old lease go (one lease per client) while the
+  // lease log, and the partner, kept it: after a heal the two tables differed, and at the next
+  // cut this server gave the address away while the partner could renew it for its holder.
+  const config = exampleConfig({ pools: { 0: { start: '10.1.1.100', end: '10.1.1.150' } } });
+  const table = new LeaseTable();
+  const now = Date.UTC(2026, 0, 1);
+  const mac = '02:10:00:00:00:42';
+  const old = toNumber('10.1.1.100');
+  const ctx = { config, leases: table, now, policy: DEFAULT_POLICY, ownAddresses: new Set(['10.1.1.1']), from: '0.0.0.0' };
+  const first = respond(request({ type: MESSAGE_TYPE.DISCOVER, mac }), ETH0, ctx);
+  const key = (first.ops.find((o) => o.op === 'offer') as { client: string }).client;
+  table.apply({ op: 'bind', address: old, client: key, expires: now + 60_000, label: '', hw: mac });
+  const d = respond(request({ type: MESSAGE_TYPE.DISCOVER, mac }), ETH0, { ...ctx, mayAllocate: (a: number) => a !== old });
+  const offer = d.ops.find((o) => o.op === 'offer') as { address: number } | undefined;
+  t.ok(offer && offer.address !== old, 'offered another address');
+  t.same(d.ops.filter(isDurable), [{ op: 'release', address: old, client: key }], 'and the old lease released durably (written, and sent to the partner)');
+  const same = respond(request({ type: MESSAGE_TYPE.DISCOVER, mac }), ETH0, ctx);
+  t.same(same.ops.filter(isDurable), [], 'an offer of the address it holds releases nothing');
 });
