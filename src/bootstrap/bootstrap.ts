@@ -226,6 +226,7 @@ export class Agent {
       if (answer !== undefined && (cached === undefined || cached.generation <= answer.topology.generation)) {
         try {
           fresh = false;
+          this.#tookTopology(answer);
           await this.#transition(answer, cached !== undefined && cached.generation === answer.topology.generation ? cached.leases : {}, ahead);
           return this.#up('dhcp');
         } catch (err) {
@@ -485,10 +486,7 @@ export class Agent {
       this.#d.log.warn('topology-older', `DHCP server ${answer.serverId} offers generation ${gen}, older than generation ${cur!.topology.generation} in place: ignored`, { server: answer.serverId });
       return this.#schedule(this.#mode === 'dhcp' ? this.#s.refreshIntervalMs : 0);
     }
-    this.#d.log.info('topology', `generation ${gen} from ${answer.serverId}${cur ? ` replaces generation ${cur.topology.generation} from ${cur.source === 'dhcp' ? 'DHCP' : 'the cache'}` : ''}`, {
-      server: answer.serverId,
-      generation: gen,
-    });
+    this.#tookTopology(answer, cur);
     try {
       await this.#transition(answer, take === 'from-cache' && gen === cur!.topology.generation ? cur!.leases : {});
       this.#up('dhcp');
@@ -617,11 +615,25 @@ export class Agent {
     }
   }
 
-  /** An answer refused for not being signed for this filer: logged once per sender and thing, kept in the status. */
+  /** The one info line saying which server's topology the agent builds (at boot and on a later generation). */
+  #tookTopology(answer: Pick<TopologyAnswer, 'topology' | 'serverId'>, cur?: { topology: Topology; source: 'dhcp' | 'cache' }): void {
+    const gen = answer.topology.generation;
+    this.#d.log.info('topology', `generation ${gen} from ${answer.serverId}${cur ? ` replaces generation ${cur.topology.generation} from ${cur.source === 'dhcp' ? 'DHCP' : 'the cache'}` : ''}`, {
+      server: answer.serverId,
+      generation: gen,
+    });
+  }
+
+  /**
+   * An answer refused for not being signed for this filer: logged once per sender and thing, kept
+   * in the status. The log's rate limit counts each sender and identifier apart (a filer has few
+   * identifiers), so one identifier's refusal never hides another's from the same server.
+   */
   #rogue(s: RogueSighting): void {
     if (!this.#rogues.add(s, new Date())) return;
     const what = s.what === 'topology' ? 'a topology' : `${s.address ?? 'an address'} for ${s.identifier ?? '?'}`;
     this.#d.log.warn('rogue-server', `DHCP server ${s.serverId ?? '?'} (from ${s.from} on ${s.interface}) offered ${what} that is not signed for this filer: ${s.reason}`, {
+      source: `${s.serverId ?? s.from} ${s.what} ${s.identifier ?? ''}`,
       server: s.serverId,
       from: s.from,
       interface: s.interface,

@@ -148,7 +148,7 @@ t.test('a keyed filer at first boot takes nothing from rogue servers and reports
 
   // Let the real server answer the topology, and hold it again before the addresses are asked.
   real.child.kill('SIGCONT');
-  t.ok(await waitForLines(log, [/topology request: \S+: option 43 \(\d+ bytes\) from 10\.1\.1\.250/], 20_000), 'the genuine topology taken');
+  t.ok(await waitForLines(log, [/"event":"topology".*"msg":"generation \d+ from 10\.1\.1\.250"/], 20_000), 'the genuine topology taken', { log: log.slice(-20) });
   real.child.kill('SIGSTOP');
   const refusedAddresses = [
     /"event":"rogue-server".*"server":"10\.1\.1\.66".*"address":"10\.1\.1\.99"/,
