@@ -9,12 +9,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeAgentLog } from '../src/bootstrap/agent-log.js';
 import { Agent } from '../src/bootstrap/bootstrap.js';
-import type { AgentSettings } from '../src/bootstrap/settings.js';
 import { startAgentService } from '../src/control/agent-service.js';
 import { TransportPool } from '../src/dhcp-client/index.js';
-import { ALL_FEATURES } from '../src/net/features.js';
 import { makeRunner } from '../src/net/runner.js';
-import { FLAT, flatLab, startServer, stopProcess } from '../test/bootstrap/helpers/flat-lab.js';
+import { FLAT, filer1AgentSettings, flatLab, startServer, stopProcess } from '../test/bootstrap/helpers/flat-lab.js';
 
 const rounds = Number(process.argv[2] ?? 30);
 const idleSeconds = Number(process.argv[3] ?? 30);
@@ -34,12 +32,7 @@ async function main(): Promise<void> {
   teardowns.push(() => rmSync(dir, { recursive: true, force: true }));
   const server = await startServer(l, FLAT, join(dir, 'leases.log'));
   teardowns.push(() => stopProcess(server.child));
-  const settings: AgentSettings = {
-    clusterId: l.clusterId, vendorClass: 'rackstrap', baseMac: l.loaded.filers.get('Filer1')!.baseMac, filer: undefined,
-    nics: { eth0: 'eth0', eth1: 'eth1' }, cacheDir: join(dir, 'cache'), key: undefined, keyFingerprint: null, keyId: null,
-    topologyTimeoutMs: 2000, addressTimeoutMs: 3000, retransmitBaseMs: 100, refreshIntervalMs: 300_000, retryIntervalMs: 1000,
-    features: ALL_FEATURES, derived: { nics: false, baseMac: false }, reconcile: 'repair',
-  };
+  const settings = filer1AgentSettings(l, join(dir, 'cache'), { reconcile: 'repair' });
   const marks: Array<{ event: string; at: number }> = [];
   // No rate limit on the log here: the rounds come faster than one warning of a kind a second, and
   // the held lines would time the limiter instead of the agent.

@@ -11,14 +11,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from '../../src/bootstrap/bootstrap.js';
 import { makeAgentLog } from '../../src/bootstrap/agent-log.js';
-import type { AgentSettings } from '../../src/bootstrap/settings.js';
 import { openCache } from '../../src/cache/open-cache.js';
 import { TransportPool } from '../../src/dhcp-client/index.js';
-import { ALL_FEATURES } from '../../src/net/features.js';
 import { observe, type ObservedState } from '../../src/net/observe.js';
 import { makeRunner, type Runner } from '../../src/net/runner.js';
 import { loadClusterText } from '../../src/options/load.js';
-import { actual, expected, FLAT, flatLab, movedMgmtDescription, reloadServer, startServer, stopProcess } from './helpers/flat-lab.js';
+import { actual, expected, FLAT, filer1AgentSettings, flatLab, movedMgmtDescription, reloadServer, startServer, stopProcess } from './helpers/flat-lab.js';
 
 /** Everything that must match between two states of the filer (ifindex and carrier left out). */
 function comparable(s: ObservedState) {
@@ -77,24 +75,7 @@ t.test('a failing new generation leaves the last good state; the retry applies i
   const real = makeRunner({ netns: ns });
   const runner = faultyRunner(real);
   const logs: string[] = [];
-  const settings: AgentSettings = {
-    clusterId: l.clusterId,
-    vendorClass: 'rackstrap',
-    baseMac: l.loaded.filers.get('Filer1')!.baseMac,
-    filer: undefined,
-    nics: { eth0: 'eth0', eth1: 'eth1' },
-    cacheDir: join(dir, 'cache'),
-    key: undefined,
-    keyFingerprint: null,
-    keyId: null,
-    topologyTimeoutMs: 1000,
-    addressTimeoutMs: 1500,
-    retransmitBaseMs: 100,
-    refreshIntervalMs: 200,
-    retryIntervalMs: 1000,
-    features: ALL_FEATURES,
-    derived: { nics: false, baseMac: false },
-  };
+  const settings = filer1AgentSettings(l, join(dir, 'cache'), { topologyTimeoutMs: 1000, addressTimeoutMs: 1500, refreshIntervalMs: 200 });
   const agent = new Agent(settings, { runner, netns: ns, pool: new TransportPool(), daemon: true, log: makeAgentLog({ level: 'debug', write: (s) => logs.push(s) }) });
   t.teardown(() => agent.stop());
 

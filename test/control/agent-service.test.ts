@@ -14,14 +14,12 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { makeAgentLog } from '../../src/bootstrap/agent-log.js';
 import { Agent } from '../../src/bootstrap/bootstrap.js';
-import type { AgentSettings } from '../../src/bootstrap/settings.js';
 import { startAgentService, type AgentService } from '../../src/control/agent-service.js';
 import { controlRequest } from '../../src/control/client.js';
 import { TransportPool } from '../../src/dhcp-client/index.js';
 import type { DriftPolicy } from '../../src/net/drift.js';
-import { ALL_FEATURES } from '../../src/net/features.js';
 import { makeRunner } from '../../src/net/runner.js';
-import { actual, expected, FLAT, flatLab, startServer, stopProcess, waitFor, type FlatLab } from '../bootstrap/helpers/flat-lab.js';
+import { actual, expected, FLAT, filer1AgentSettings, flatLab, startServer, stopProcess, waitFor, type FlatLab } from '../bootstrap/helpers/flat-lab.js';
 
 /** The description's three lists as the kernel holds them, leaving out the admin's own addresses. */
 async function ours(l: FlatLab, ns: string): Promise<Awaited<ReturnType<typeof actual>>> {
@@ -67,25 +65,7 @@ async function startFiler1(t: Test, shared: Shared, policy: DriftPolicy, opts: {
   const { l, ns } = shared;
   const dir = mkdtempSync(join(tmpdir(), 'qob-agent-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const settings: AgentSettings = {
-    clusterId: l.clusterId,
-    vendorClass: 'rackstrap',
-    baseMac: l.loaded.filers.get('Filer1')!.baseMac,
-    filer: undefined,
-    nics: { eth0: 'eth0', eth1: 'eth1' },
-    cacheDir: join(dir, 'cache'),
-    key: undefined,
-    keyFingerprint: null,
-    keyId: null,
-    topologyTimeoutMs: 2000,
-    addressTimeoutMs: 3000,
-    retransmitBaseMs: 100,
-    refreshIntervalMs: 300_000,
-    retryIntervalMs: 1000,
-    features: ALL_FEATURES,
-    derived: { nics: false, baseMac: false },
-    reconcile: policy,
-  };
+  const settings = filer1AgentSettings(l, join(dir, 'cache'), { reconcile: policy });
   const logs: string[] = [];
   const log = makeAgentLog({ level: 'debug', write: (s) => logs.push(s) });
   const runner = makeRunner({ netns: ns });

@@ -10,6 +10,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultPromise } from 'execa';
+import type { AgentSettings } from '../../../src/bootstrap/settings.js';
+import { ALL_FEATURES } from '../../../src/net/features.js';
 import { loadClusterFile, type LoadedCluster } from '../../../src/options/load.js';
 import { reservationsOf, subnetsOf } from '../../../src/options/resolve.js';
 import { makeLab, type Lab, type TeardownHost } from '../../helpers/netns.js';
@@ -47,6 +49,32 @@ export async function flatLab(t: TeardownHost, filers: readonly string[], prefix
 }
 
 /** How to run rackstrap: this checkout's by default, or an installed one (`['/usr/bin/rackstrap']`). */
+/**
+ * In-process agent settings for Filer1 of the flat lab (eth0, eth1; no key), with the timings a
+ * caller changes given in `over`.
+ */
+export function filer1AgentSettings(l: FlatLab, cacheDir: string, over: Partial<AgentSettings> = {}): AgentSettings {
+  return {
+    clusterId: l.clusterId,
+    vendorClass: 'rackstrap',
+    baseMac: l.loaded.filers.get('Filer1')!.baseMac,
+    filer: undefined,
+    nics: { eth0: 'eth0', eth1: 'eth1' },
+    cacheDir,
+    key: undefined,
+    keyFingerprint: null,
+    keyId: null,
+    topologyTimeoutMs: 2000,
+    addressTimeoutMs: 3000,
+    retransmitBaseMs: 100,
+    refreshIntervalMs: 300_000,
+    retryIntervalMs: 1000,
+    features: ALL_FEATURES,
+    derived: { nics: false, baseMac: false },
+    ...over,
+  };
+}
+
 export const CHECKOUT_RACKSTRAP: readonly string[] = [process.execPath, BIN];
 
 /** `rackstrap serve` in the server namespace; resolves once it logged `ready`. */
