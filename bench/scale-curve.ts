@@ -6,9 +6,8 @@
 // the compiled form of the description), then from that compiled form.
 // A benchmark, not a test: `npx tsc -p . && node dist/bench/scale-curve.js [--quick]` (as root).
 
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,7 +18,7 @@ import { runPerfdhcp } from './lib/perfdhcp.js';
 import { killTrackedSync, readCpuSeconds, readMemory, stopProcess } from './lib/proc.js';
 import { renderSvg, type Panel } from './lib/svg-plot.js';
 import {
-  COMPILED_LABEL, makeScaleNetwork, mb, RELAY_IP, scaleDescription, scaleReservations, SERVER_IP, SPECS, startServer, type Layout,
+  COMPILED_LABEL, makeScaleNetwork, scaleWorkspace, mb, RELAY_IP, scaleDescription, scaleReservations, SERVER_IP, SPECS, startServer, type Layout,
 } from './serve-scale.js';
 
 const PREFIX = '10.64.0.0/12';
@@ -73,18 +72,7 @@ async function main(): Promise<void> {
     if (why) out(`${s.id}: skipped (${why})`);
     return why === null;
   });
-  const work = mkdtempSync(join(tmpdir(), 'rscurve-'));
-  const ns = `rscurve${process.pid}s`;
-  const cns = `rscurve${process.pid}c`;
-  const cleanup = (): void => {
-    killTrackedSync();
-    for (const x of [ns, cns]) execFileSync('ip', ['netns', 'del', x], { stdio: 'ignore' });
-    rmSync(work, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => {
-    cleanup();
-    process.exit(130);
-  });
+  const { work, ns, cns, cleanup } = scaleWorkspace('rscurve');
   const started = new Date();
   const loadStart = loadavg();
   out(`scale-curve · ${started.toISOString()} · load average ${loadStart.map((l) => l.toFixed(2)).join(' ')} · ${specs.map((s) => s.id).join(', ')} · perfdhcp ${rate}/s offered for ${periodS} s per case (server on CPU0, perfdhcp on CPU1)`);

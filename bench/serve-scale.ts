@@ -237,16 +237,14 @@ const median = (xs: number[]): number | null => {
   return s[Math.floor((s.length - 1) / 2)]!;
 };
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { reservations: { type: 'string' }, reps: { type: 'string' }, servers: { type: 'string' }, quick: { type: 'boolean' } } });
-  const n = Number(values.reservations ?? 30000);
-  const reps = Number(values.reps ?? (values.quick ? 1 : 3));
-  if (process.getuid?.() !== 0) throw new BenchError('run as root: the bench creates network namespaces');
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-  const specs = values.servers ? SPECS.filter((s) => values.servers!.split(',').includes(s.id)) : SPECS;
-  const work = mkdtempSync(join(tmpdir(), 'rsscale-'));
-  const ns = `rsscale${process.pid}s`;
-  const cns = `rsscale${process.pid}c`;
+/**
+ * A bench's scratch folder and its two namespace names (`<tag><pid>s` for the server, `…c` for
+ * the client), with the cleanup that kills tracked processes and removes both, also on Ctrl-C.
+ */
+export function scaleWorkspace(tag: string): { work: string; ns: string; cns: string; cleanup: () => void } {
+  const work = mkdtempSync(join(tmpdir(), `${tag}-`));
+  const ns = `${tag}${process.pid}s`;
+  const cns = `${tag}${process.pid}c`;
   const cleanup = (): void => {
     killTrackedSync();
     for (const x of [ns, cns]) execFileSync('ip', ['netns', 'del', x], { stdio: 'ignore' });
@@ -256,6 +254,17 @@ async function main(): Promise<void> {
     cleanup();
     process.exit(130);
   });
+  return { work, ns, cns, cleanup };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { reservations: { type: 'string' }, reps: { type: 'string' }, servers: { type: 'string' }, quick: { type: 'boolean' } } });
+  const n = Number(values.reservations ?? 30000);
+  const reps = Number(values.reps ?? (values.quick ? 1 : 3));
+  if (process.getuid?.() !== 0) throw new BenchError('run as root: the bench creates network namespaces');
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+  const specs = values.servers ? SPECS.filter((s) => values.servers!.split(',').includes(s.id)) : SPECS;
+  const { work, ns, cns, cleanup } = scaleWorkspace('rsscale');
   try {
     const text = scaleDescription(root, n);
     const cluster = join(work, 'cluster.yaml');
