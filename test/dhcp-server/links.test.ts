@@ -12,7 +12,7 @@ import { loadServerConfig } from '../../src/dhcp-server/load-config.js';
 import { linkConditions, parseLinks } from '../../src/dhcp-server/links.js';
 import { makeLab } from '../helpers/netns.js';
 import { exampleText, id } from './helpers/fixtures.js';
-import { Relay, typeOf } from './helpers/relay.js';
+import { Relay, relayLink, typeOf } from './helpers/relay.js';
 import { ServeProcess, type LogLine } from './helpers/serve.js';
 
 const POOLS = { 1: { start: '10.2.2.100', end: '10.2.2.110' } };
@@ -43,13 +43,7 @@ t.test('serve follows an interface that appears, changes address, loses carrier,
   const dir = t.testdir();
   const config = join(dir, 'cluster.yaml');
   writeFileSync(config, exampleText({ pools: POOLS }));
-  const srv = await lab.ns('srv');
-  const cli = await lab.ns('cli');
-  await lab.veth(srv, 'srv0', cli, 'c0');
-  await lab.ip(srv, 'addr', 'add', '10.1.1.1/24', 'dev', 'srv0');
-  await lab.ip(cli, 'addr', 'add', '10.1.1.9/24', 'dev', 'c0');
-  const relay = await Relay.open(lab.netnsPath(cli), 'c0', '10.1.1.9', '10.1.1.1');
-  t.teardown(() => relay.close());
+  const { srv, cli, relay } = await relayLink(t, lab);
   const m0 = id('mgmt0:Filer1');
 
   const server = await ServeProcess.ready(lab, srv, { config, interfaces: ['srv0', 'late0'], leaseFile: join(dir, 'leases.log'), logLevel: 'info' });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { makeLab } from '../helpers/netns.js';
 import { exampleText, id } from './helpers/fixtures.js';
-import { Relay } from './helpers/relay.js';
+import { relayLink } from './helpers/relay.js';
 import { ServeProcess } from './helpers/serve.js';
 
 /** A description of `n` virtual servers sharing one table (as bench/validate-scale.ts makes them), written as text: quick to make, seconds to load. */
@@ -34,13 +34,7 @@ vservers:
 
 t.test('--reload-timeout: a reload past the bound is given up, the old description kept, the next reload free', async (t) => {
   const lab = await makeLab(t, { prefix: 'qhr' });
-  const srv = await lab.ns('srv');
-  const cli = await lab.ns('cli');
-  await lab.veth(srv, 'srv0', cli, 'c0');
-  await lab.ip(srv, 'addr', 'add', '10.1.1.1/24', 'dev', 'srv0');
-  await lab.ip(cli, 'addr', 'add', '10.1.1.9/24', 'dev', 'c0');
-  const relay = await Relay.open(lab.netnsPath(cli), 'c0', '10.1.1.9', '10.1.1.1');
-  t.teardown(() => relay.close());
+  const { srv, relay } = await relayLink(t, lab);
   const dir = t.testdir();
   const config = join(dir, 'cluster.yaml');
   writeFileSync(config, exampleText());

@@ -10,7 +10,7 @@ import t from 'tap';
 import { MESSAGE_TYPE } from '../../src/dhcp-packet/index.js';
 import { makeLab } from '../helpers/netns.js';
 import { exampleText, id } from './helpers/fixtures.js';
-import { Relay, typeOf } from './helpers/relay.js';
+import { relayLink, typeOf } from './helpers/relay.js';
 import { ServeProcess } from './helpers/serve.js';
 
 const POOL = { 0: { start: '10.1.1.100', end: '10.1.1.110' } };
@@ -20,13 +20,7 @@ t.test('rackstrap serve: start, refusals, reload, a failing disk, stop', async (
   const dir = t.testdir();
   const config = join(dir, 'cluster.yaml');
   const leaseFile = join(dir, 'leases.log');
-  const srv = await lab.ns('ssrv');
-  const cli = await lab.ns('scli');
-  await lab.veth(srv, 'srv0', cli, 'c0');
-  await lab.ip(srv, 'addr', 'add', '10.1.1.1/24', 'dev', 'srv0');
-  await lab.ip(cli, 'addr', 'add', '10.1.1.9/24', 'dev', 'c0');
-  const relay = await Relay.open(lab.netnsPath(cli), 'c0', '10.1.1.9', '10.1.1.1');
-  t.teardown(() => relay.close());
+  const { srv, relay } = await relayLink(t, lab, 'ssrv', 'scli');
   const args = { config, interfaces: ['srv0'], leaseFile, logLevel: 'info' };
 
   await t.test('an invalid description: exit 1 with file:line:col problems', async (t) => {

@@ -4,6 +4,7 @@
 
 import { MESSAGE_TYPE, OP, OPTION, createMessage, decodeMessage, encodeMessage, textClientId, type AnyOptionValue, type DhcpMessage } from '../../../src/dhcp-packet/index.js';
 import { openInterfaceSocket, type InterfaceSocket } from '../../../src/net/interface-socket.js';
+import type { Lab, TeardownHost } from '../../helpers/netns.js';
 
 export interface RelayRequest {
   type: number;
@@ -84,3 +85,19 @@ export class Relay {
 }
 
 export const typeOf = (m: DhcpMessage | undefined): number | undefined => m?.options.get(OPTION.MESSAGE_TYPE);
+
+/**
+ * The server-and-relay link most serve tests use: namespaces `srvName` (srv0, 10.1.1.1/24) and
+ * `cliName` (c0, 10.1.1.9/24) joined by a veth, and a relay on c0 pointed at 10.1.1.1, closed at
+ * teardown.
+ */
+export async function relayLink(t: TeardownHost, lab: Lab, srvName = 'srv', cliName = 'cli'): Promise<{ srv: string; cli: string; relay: Relay }> {
+  const srv = await lab.ns(srvName);
+  const cli = await lab.ns(cliName);
+  await lab.veth(srv, 'srv0', cli, 'c0');
+  await lab.ip(srv, 'addr', 'add', '10.1.1.1/24', 'dev', 'srv0');
+  await lab.ip(cli, 'addr', 'add', '10.1.1.9/24', 'dev', 'c0');
+  const relay = await Relay.open(lab.netnsPath(cli), 'c0', '10.1.1.9', '10.1.1.1');
+  t.teardown(() => relay.close());
+  return { srv, cli, relay };
+}
