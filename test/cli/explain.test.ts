@@ -57,6 +57,10 @@ t.test('explain names the key by its key id, the form every other command shows'
   const v = await rackstrap('validate', join(dir, 'cluster.yaml'));
   t.match(v.stdout + v.stderr, new RegExp(`signed with key ${expected}`), 'the same id as validate says');
   t.notMatch(r.stdout, /sha256:/, 'no second form of the key');
+  // The budget counts the signature, as validate and serve do: the same sizes as validate --json.
+  const vj = await rackstrap('validate', '--json', join(dir, 'cluster.yaml'));
+  const budget = (JSON.parse(vj.stdout) as { budget: Array<{ filer: string; size: number }> }).budget;
+  for (const b of budget) t.match(r.stdout, new RegExp(`^ *${b.filer} +${b.size} B `, 'm'), `${b.filer}: ${b.size} B, signed, as validate --json says`);
   const unsigned = await rackstrap('explain', 'examples/cluster.yaml');
   t.match(unsigned.stdout, /^Topologies are not signed \(no cluster\.keyFile\)/m);
 });

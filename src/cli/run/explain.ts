@@ -201,7 +201,7 @@ export async function run(io: Io, file: string, opts: ExplainOptions): Promise<v
   const loaded = await loadOrReport(file, io);
   const key = await readDescriptionKey(loaded);
   io.out(renderExplain(loaded, { ...opts, ...(key === undefined ? {} : { keyId: keyId(key) }) }));
-  io.out(renderBudget(topologyBudget(loaded), opts.filer));
+  io.out(renderBudget(topologyBudget(loaded, key === undefined ? {} : { key }), opts.filer));
   const v6 = ipv6Notice(loaded);
   if (v6 !== undefined) io.out(`\n${v6}`);
 }
