@@ -6,7 +6,7 @@
 //   - `rackstrap join <cluster name>` end to end (discovery, TLS, proof, bundle stored),
 // and the mDNS traffic member a sends in 30 s with a `discover --watch` listening (tcpdump).
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +21,7 @@ const teardowns: Array<() => unknown> = [];
 const lab = await makeLab({ teardown: (fn) => teardowns.push(fn) }, { prefix: 'qdbench' });
 try {
   const dir = mkdtempSync(join(tmpdir(), 'qdbench-'));
+  teardowns.push(() => rmSync(dir, { recursive: true, force: true }));
   const { hosts } = await segmentLab(lab, ['a', 'c']);
   const a = hosts.get('a')!;
   const c = hosts.get('c')!;

@@ -4,7 +4,7 @@
 // responder: only avahi-daemon holds UDP 5353 there, and the service still carries our TXT and
 // only the mgmt address.
 import t from 'tap';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverOnce } from '../../src/discovery/discover.js';
@@ -31,6 +31,7 @@ function parseResolved(stdout: string): Array<{ ifname: string; name: string; ho
 t.test('interop with avahi', async (t) => {
   const lab = await makeLab(t, { prefix: 'qdb' });
   const dir = mkdtempSync(join(tmpdir(), 'qdb-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const { hosts } = await segmentLab(lab, ['own', 'av']);
   const own = hosts.get('own')!;
   const av = hosts.get('av')!;

@@ -5,7 +5,7 @@
 // a name clash ends with one consistent pair of names everywhere. tcpdump on the data bridge
 // proves no mDNS packet ever reaches the data segment (and on the mgmt bridge that capture works).
 import t from 'tap';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { watchClusters, discoverOnce } from '../../src/discovery/discover.js';
@@ -22,6 +22,7 @@ const CA = `sha256:${'c4'.repeat(32)}`;
 t.test('mDNS on the management segment only', async (t) => {
   const lab = await makeLab(t, { prefix: 'qda' });
   const dir = mkdtempSync(join(tmpdir(), 'qda-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const { sw, hosts } = await segmentLab(lab, ['a', 'b', 'c']);
   const a = hosts.get('a')!;
   const b = hosts.get('b')!;

@@ -7,7 +7,7 @@
 // filer's next `agent --once` refuses the unsigned topology of a rogue DHCP server.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverOnce } from '../../src/discovery/discover.js';
@@ -24,6 +24,7 @@ const FILER_TEMP = '10.1.1.77/24';
 t.test('join', async (t) => {
   const lab = await makeLab(t, { prefix: 'qdc' });
   const dir = mkdtempSync(join(tmpdir(), 'qdc-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const loaded = await loadClusterFile(FLAT);
   const sw = await lab.ns('sw');
   await lab.bridge(sw, 'br0');

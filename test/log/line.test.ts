@@ -3,7 +3,7 @@
 // trouble (held lines come out later with their count, nothing is lost silently).
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -37,6 +37,7 @@ t.test('text elsewhere: time and level word; JSON: one object with every field',
 
 t.test('the journal stream is recognised by device and inode, and only that stream', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rs-log-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const fd = openSync(join(dir, 'a'), 'w');
   t.teardown(() => closeSync(fd));
   const st = statSync(join(dir, 'a'));
