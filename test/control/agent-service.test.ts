@@ -1,8 +1,9 @@
 // The long-running agent against a real kernel (network namespaces, the flat cluster, the embedded
 // DHCP server): what an admin deletes of rackstrap's is put back from the kernel's own events, what
 // an admin adds of their own is left alone through 100 comparisons, a flood of events that
-// overflows the watch's socket still ends in the right state, `report` changes nothing, and the
-// per-server counters (totals and TCP/UDP/ICMP) move by exactly the packets of generated flows.
+// overflows the watch's socket still ends in the right state, `report` changes nothing, `off` does
+// not even look (while `reapply` and `renew` still act), and the per-server counters (totals and
+// TCP/UDP/ICMP) move by exactly the packets of generated flows.
 // Expected state comes from the cluster description (flat-lab.ts), never from the agent.
 //
 // One lab and one DHCP server for the whole file; each policy (and the tiny receive buffer) gets
@@ -226,5 +227,33 @@ t.test('the agent service on one filer', async (t) => {
     t.notOk(now.addresses.includes('data1 10.2.2.3/24'), 'the address stays deleted');
     t.equal(now.rules.length, want.rules.length - 1, 'the rule stays deleted');
     t.equal(r.logs.filter((s) => s.includes('"event":"drift"') && s.includes('addr-add 10.2.2.3')).length, 1, 'logged once, not every check');
+  });
+
+  await t.test('off: no watch and no comparison; reapply and renew over the socket still act', async (t) => {
+    const r = await startFiler1(t, shared, 'off');
+    const { l, ns } = r;
+    const want = expected(l.loaded, 'Filer1');
+    t.same((await waitFor(l.lab, ns, want, 5000)).state, want);
+    t.equal(r.service.watch, undefined, 'the kernel is not watched');
+    t.equal((await controlRequest(r.socket, 'info')).watch, null, '`info` says so');
+    await l.lab.ip(ns, 'addr', 'del', '10.2.2.3/24', 'dev', 'data1');
+    for (let i = 0; i < 3; i++) await r.agent.checkDrift('test');
+    t.match(await controlRequest(r.socket, 'drift'), { policy: 'off', checks: 0, repairs: 0, items: [] }, 'nothing compared, nothing recorded');
+    t.notOk((await actual(l.lab, ns)).addresses.includes('data1 10.2.2.3/24'), 'the address stays deleted');
+
+    const re = await controlRequest(r.socket, 'reapply');
+    t.ok(re.steps >= 1, `reapply ran ${re.steps} step(s)`);
+    t.same(await settled(l, ns, want, 10_000), want, 'and the description is in place again');
+
+    const latest = (leases: Array<{ expiresAt?: string | null }>) => Math.max(...leases.map((x) => (x.expiresAt ? Date.parse(x.expiresAt) : 0)));
+    const before = latest((await controlRequest(r.socket, 'leases')).leases);
+    t.same(await controlRequest(r.socket, 'renew'), { renewing: true });
+    const deadline = Date.now() + 10_000;
+    let after = before;
+    while (after <= before && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 100));
+      after = latest((await controlRequest(r.socket, 'leases')).leases);
+    }
+    t.ok(after > before, `a lease renewed at once: it now expires ${after - before} ms later`);
   });
 });
