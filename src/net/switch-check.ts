@@ -114,24 +114,41 @@ export function checkSwitch(x: SwitchCheckInput): SwitchProblem[] {
           });
         }
       }
-      const partners = new Set(heard.map((m) => `${m.partnerMac} key ${m.partnerKey ?? '?'}`));
-      if (partners.size > 1) {
+      // The partner's key tells its port channels apart, and a Linux (or any 802.3ad) partner
+      // also keys a port by its speed and duplex: members that see one partner system under
+      // different keys are a split only when their own speed does not explain it.
+      const systems = new Set(heard.map((m) => m.partnerMac));
+      const rate = (m: BondMember) => `${m.speed ?? '?'} ${m.duplex ?? '?'}`;
+      const keysAtOneRate = new Map<string, Set<number | undefined>>();
+      for (const m of heard) keysAtOneRate.set(rate(m), (keysAtOneRate.get(rate(m)) ?? new Set()).add(m.partnerKey));
+      const split = systems.size > 1 || [...keysAtOneRate.values()].some((keys) => keys.size > 1);
+      if (split) {
+        const groups = new Set(heard.map((m) => `${m.partnerMac} key ${m.partnerKey ?? '?'}`));
         out.push({
           kind: 'lacp-split',
           ifname: bond,
           message: `members of ${bond} see different LACP partners: ${heard.map((m) => `${m.ifname} → ${m.partnerMac} key ${m.partnerKey ?? '?'}`).join(', ')}`,
-          fix: `cable every member of ${bond} to ports of one port channel (or one MLAG pair presenting a single system ID); now they sit in ${partners.size} different groups`,
+          fix:
+            systems.size > 1
+              ? `cable every member of ${bond} to ports of one port channel (or one MLAG pair presenting a single system ID); now they sit in ${groups.size} different groups`
+              : `put the switch ports of every member of ${bond} into one port channel: the switch answers them under ${groups.size} different keys, one per port channel`,
         });
       }
+      // Most members' speed and duplex: the odd one out is the one to bring in line.
+      const rates = new Map<string, number>();
+      for (const m of live) rates.set(rate(m), (rates.get(rate(m)) ?? 0) + 1);
+      const common = [...rates.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
       for (const m of heard) {
-        if (m.actorState !== undefined && (m.actorState & LACP_DISTRIBUTING) === 0 && partners.size <= 1) {
-          out.push({
-            kind: 'not-distributing',
-            ifname: m.ifname,
-            message: `${m.ifname} (member of ${bond}) has a LACP partner but is not distributing (actor state 0x${m.actorState.toString(16)})`,
-            fix: `check on the switch that the port of ${m.ifname} is an active member of ${bond}'s port channel with the same speed and LACP settings as the others`,
-          });
-        }
+        if (m.actorState === undefined || (m.actorState & LACP_DISTRIBUTING) !== 0 || split) continue;
+        const odd = rates.size > 1 && rate(m) !== common;
+        out.push({
+          kind: 'not-distributing',
+          ifname: m.ifname,
+          message: `${m.ifname} (member of ${bond}) has a LACP partner but is not distributing (actor state 0x${m.actorState.toString(16)}${odd ? `, ${m.speed ?? 'unknown'} Mb/s ${m.duplex ?? 'unknown'} while the others run at ${common?.replace(' ', ' Mb/s ')}` : ''})`,
+          fix: odd
+            ? `set the switch port of ${m.ifname} to the speed and duplex of ${bond}'s other ports (${common?.replace(' ', ' Mb/s ')}): LACP aggregates only equal ports and holds this one back`
+            : `check on the switch that the port of ${m.ifname} is an active member of ${bond}'s port channel with the same speed and LACP settings as the others`,
+        });
       }
     }
     const speeds = new Set(live.map((m) => `${m.speed ?? '?'} ${m.duplex ?? '?'}`));

@@ -91,3 +91,20 @@ t.test('a VLAN that hears nothing while its sibling does', async (t) => {
   t.match(found[0]!.fix, /allow VLAN 20 tagged on the switch ports of bond0/);
   t.same(checkSwitch({ observed: o, bonds: new Map(), devices: [dev('bond0.10', 0), dev('bond0.20', 0)] }), [], 'all silent: nothing to compare with');
 });
+
+t.test('one switch, two port channels: the same partner system under two keys at one speed is a split', async (t) => {
+  const found = checkSwitch({ observed: LINKS, bonds: new Map([['bond0', parseProcBonding(proc(member('eth2'), member('eth3', { key: 17, state: 0x07 })))]]), devices: [] });
+  t.same(found.map((p) => [p.kind, p.ifname]), [['lacp-split', 'bond0']], 'the split explains the member held back');
+  t.match(found[0]!.fix, /into one port channel: the switch answers them under 2 different keys/);
+});
+
+t.test('a member at another speed: its own key, held out of distributing, and no split', async (t) => {
+  // What Linux 6.1 printed for a 20000 Mb/s member among 10000 Mb/s ones, LACP partner a Linux
+  // bond: the driver keys each port by its speed (15 for 10G, 19 for 20G) on both ends.
+  const text = proc(member('eth2', { key: 15, state: 63 }), member('eth3', { key: 19, state: 7, speed: '20000 Mbps' }));
+  const found = checkSwitch({ observed: LINKS, bonds: new Map([['bond0', parseProcBonding(text)]]), devices: [] });
+  t.same(found.map((p) => [p.kind, p.ifname]).sort(), [['not-distributing', 'eth3'], ['speed-mismatch', 'bond0']]);
+  const stuck = found.find((p) => p.kind === 'not-distributing')!;
+  t.match(stuck.message, /eth3 \(member of bond0\) has a LACP partner but is not distributing \(actor state 0x7, 20000 Mb\/s full while the others run at 10000 Mb\/s full\)/);
+  t.match(stuck.fix, /set the switch port of eth3 to the speed and duplex of bond0's other ports \(10000 Mb\/s full\)/);
+});
