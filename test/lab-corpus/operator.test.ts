@@ -1,13 +1,17 @@
 // The long-running agent on a real kernel (user-mode Linux: bonds and VLANs, which the host kernel
 // lacks): the guest (helpers/operator-guest.ts) runs the example's Filer1 with the daemon under
 // `repair`, deletes or changes rackstrap's objects under it, takes a bond member's carrier away,
-// miswires the fake switch three ways, then restarts the daemon under `report`. Here each kernel
+// miswires the fake switch four ways, then restarts the daemon under `report`. Here each kernel
 // state it recorded is judged against the cluster description (src/lab/check.ts reads the model,
 // never the agent's plan), and each finding against the daemon's replies.
 //
-// Run by `npm run test:lab` with the corpus. Not proven here: a speed/duplex mismatch inside a bond
-// (veth devices have one fixed speed) and a member stuck out of distributing with a single partner
-// (a Linux bond as the switch never holds a port back that way).
+// Run by `npm run test:lab` with the corpus. The member held out of distributing is proven with the
+// one cause a Linux bond as the switch can give: a port at another speed (the driver keys ports by
+// speed, so the member sits in an aggregator of its own). A switch that answers one port with
+// "not in sync" under the same key, as some switches do for a suspended port, cannot be made with
+// a Linux bond: each port it holds back carries another key, which the filer sees too. Duplex
+// cannot be varied: every device of this kernel that a bond can take says "full" (veth, macvlan,
+// bond); only tun/tap devices take a set speed and duplex, and they need a process holding them.
 import t from 'tap';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
@@ -100,6 +104,7 @@ t.test('the agent daemon on a real kernel: repair, report, carrier and switch mi
     ['switch-port-not-in-lacp-group', 'lacp-no-partner', member],
     ['switch-ports-in-two-lacp-groups', 'lacp-split', bond.ifname],
     ['switch-vlan-not-allowed', 'vlan-silent', vlan],
+    ['switch-port-at-other-speed', 'speed-mismatch', bond.ifname],
   ];
   for (const [name, kind, ifname] of mistakes) {
     const s = stepOf(name);
@@ -111,10 +116,19 @@ t.test('the agent daemon on a real kernel: repair, report, carrier and switch mi
     const state = stateOf(s);
     t.ok(state !== undefined && differ(state).length === 0, `${name}: the filer matches the description after the fix`);
   }
+  const speed = stepOf('switch-port-at-other-speed');
+  if (speed?.ms !== undefined) {
+    const found = LinksReply.parse(speed.replies.links).switchProblems;
+    const stuck = found.find((p) => p.kind === 'not-distributing' && p.ifname === member);
+    t.ok(stuck !== undefined, `switch-port-at-other-speed: \`links\` says: ${stuck?.message}; likely fix: ${stuck?.fix}`);
+    t.match(stuck?.message ?? '', /20000 Mb\/s full while the others run at 10000 Mb\/s full/, 'it names the odd speed and the others\'');
+    t.notOk(found.some((p) => p.kind === 'lacp-split'), 'one switch, one port channel: not called a split (the other key comes from the speed)');
+    t.notOk(LinksReply.parse(speed.replies.afterFix).switchProblems.some((p) => p.kind === 'not-distributing'), 'distributing again once the cable is right');
+  }
   const split = stepOf('switch-ports-in-two-lacp-groups');
   t.match(String(split?.replies.showLinks ?? ''), new RegExp(`members of ${bond.ifname} see different LACP partners`), '`rackstrap show links` prints the finding');
   const logged = (stepOf('switch-log')?.replies.switchLog ?? []) as Array<{ kind: string }>;
-  for (const [, kind] of mistakes) t.ok(logged.some((e) => e.kind === kind), `the daemon logged ${kind}`);
+  for (const kind of [...mistakes.map(([, k]) => k), 'not-distributing']) t.ok(logged.some((e) => e.kind === kind), `the daemon logged ${kind}`);
 
   const report = stepOf('report');
   t.ok(report?.ms !== undefined, `report: the deleted VLAN and the pulled-out member show as drift after ${ms(report)}`);

@@ -9,8 +9,9 @@
 //     and rule sit beside them the whole time;
 //   - a bond member losing carrier: reported (drift health), not repaired;
 //   - the fake switch miswired on purpose (a port out of the LACP group, a port in a second LACP
-//     group, a VLAN not allowed on the filer's port channel): each finding read from the daemon's
-//     `links` reply and its log, and gone again once the switch is fixed;
+//     group, a port at another speed than its siblings, a VLAN not allowed on the filer's port
+//     channel): each finding read from the daemon's `links` reply and its log, and gone again
+//     once the switch is fixed;
 //   - under `report`: the same kinds of deletions stay as they are and show in `show drift --json`.
 //
 // The guest only drives and records: every kernel state it reaches is written raw (`ip -j -d`) to
@@ -278,6 +279,56 @@ try {
     async () => {
       await switchPortTo(port, bond.name);
       await switchIp('link', 'del', 'qox9');
+    },
+  );
+
+  // A member whose link runs at another speed than its siblings. veth devices all say 10000 Mb/s
+  // and cannot be told otherwise; a macvlan says what its lower device says, and a balance-rr bond
+  // of two veths says 20000 Mb/s. So the member's cable is swapped for two macvlans on one such
+  // bond, one end in the switch's LACP bond, the other in the filer under the NIC's name and MAC:
+  // a real link at 20000 Mb/s on both ends, whose frames (LACP included) cross in the kernel. The
+  // bonding driver keys each port by its speed, on the filer and on the switch, so the member gets
+  // an aggregator of its own and is held out of distributing. The switch "fixed": the original
+  // cable back.
+  const spare = 'rospare0';
+  await mistake(
+    'switch-port-at-other-speed',
+    'speed-mismatch',
+    filerBond,
+    async () => {
+      const lines = [
+        'link add rohb type bond mode balance-rr miimon 100',
+        ...[0, 1].flatMap((i) => [`link add rohs${i} mtu 9000 type veth peer name rohp${i} mtu 9000`, `link set rohs${i} master rohb`, `link set rohp${i} up`]),
+        'link set rohb mtu 9000 up',
+        'link add link rohb name rosw0 type macvlan mode bridge',
+        'link add link rohb name rofl0 type macvlan mode bridge',
+        `link set rofl0 netns ${filer.netns}`,
+        `link set rosw0 master ${bond.name}`,
+        'link set rosw0 up',
+      ];
+      const r = await makeRunner({ netns: lab.switchNetns }).run(['ip', '-batch', '-'], { input: `${lines.join('\n')}\n` });
+      if (r.exitCode !== 0) throw new Error(`ip -batch (switch): ${r.stderr.trim()}`);
+      const mac = filer.nics.find((n) => n.name === member)!.mac;
+      await filerIp('link', 'set', member, 'nomaster');
+      await filerIp('link', 'set', member, 'down');
+      await filerIp('link', 'set', member, 'name', spare);
+      await filerIp('link', 'set', 'rofl0', 'name', member, 'address', mac);
+      // A link that is down has no speed to tell: the switch end, up, speaks for the cable.
+      const speed = (await sh(lab.switchNetns, 'cat', '/sys/class/net/rosw0/speed')).trim();
+      if (speed !== '20000') throw new Error(`the new cable says ${speed} Mb/s, not 20000`);
+      // Both findings, once the member is enslaved again and LACP has been heard on it.
+      const both = await until(async () => {
+        const l = await ask('links');
+        return l.switchProblems.some((p) => p.kind === 'speed-mismatch' && p.ifname === filerBond) && l.switchProblems.some((p) => p.kind === 'not-distributing' && p.ifname === member);
+      }, 60_000, 1000);
+      if (both === undefined) throw new Error(`no speed-mismatch on ${filerBond} with not-distributing on ${member}`);
+    },
+    async () => {
+      await filerIp('link', 'del', member);
+      await filerIp('link', 'set', spare, 'name', member);
+      await switchIp('link', 'del', 'rosw0');
+      await switchIp('link', 'del', 'rohb');
+      for (const i of [0, 1]) await switchIp('link', 'del', `rohs${i}`);
     },
   );
 
