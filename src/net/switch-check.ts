@@ -134,13 +134,15 @@ export function checkSwitch(x: SwitchCheckInput): SwitchProblem[] {
               : `put the switch ports of every member of ${bond} into one port channel: the switch answers them under ${groups.size} different keys, one per port channel`,
         });
       }
-      // Most members' speed and duplex: the odd one out is the one to bring in line.
+      // The speed and duplex the bond aggregates at: the distributing members' (the driver chose
+      // them), else most members'. A member held back at another one is the one to bring in line.
+      const distributing = live.filter((m) => m.actorState !== undefined && (m.actorState & LACP_DISTRIBUTING) !== 0);
       const rates = new Map<string, number>();
-      for (const m of live) rates.set(rate(m), (rates.get(rate(m)) ?? 0) + 1);
+      for (const m of distributing.length > 0 ? distributing : live) rates.set(rate(m), (rates.get(rate(m)) ?? 0) + 1);
       const common = [...rates.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
       for (const m of heard) {
         if (m.actorState === undefined || (m.actorState & LACP_DISTRIBUTING) !== 0 || split) continue;
-        const odd = rates.size > 1 && rate(m) !== common;
+        const odd = common !== undefined && rate(m) !== common;
         out.push({
           kind: 'not-distributing',
           ifname: m.ifname,

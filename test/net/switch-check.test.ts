@@ -72,6 +72,7 @@ const cases: Array<[string, string, RegExp]> = [
   ['lacp-split', proc(member('eth2'), member('eth3', { partner: SWITCH_B, key: 17 })), /members of bond0 see different LACP partners: eth2 → 52:54:00:aa:00:01 key 9, eth3 → 52:54:00:bb:00:01 key 17/],
   ['not-distributing', proc(member('eth2'), member('eth3', { state: 0x0d })), /eth3 .* not distributing \(actor state 0xd\)/],
   ['speed-mismatch', proc(member('eth2'), member('eth3', { speed: '1000 Mbps' })), /eth2 10000 Mb\/s full, eth3 1000 Mb\/s full/],
+  ['speed-mismatch', proc(member('eth2'), member('eth3', { duplex: 'half' })), /eth2 10000 Mb\/s full, eth3 10000 Mb\/s half/],
 ];
 for (const [kind, text, message] of cases) {
   t.test(`${kind} is found with a fix`, async (t) => {
@@ -107,4 +108,10 @@ t.test('a member at another speed: its own key, held out of distributing, and no
   const stuck = found.find((p) => p.kind === 'not-distributing')!;
   t.match(stuck.message, /eth3 \(member of bond0\) has a LACP partner but is not distributing \(actor state 0x7, 20000 Mb\/s full while the others run at 10000 Mb\/s full\)/);
   t.match(stuck.fix, /set the switch port of eth3 to the speed and duplex of bond0's other ports \(10000 Mb\/s full\)/);
+});
+
+t.test('two members at two speeds: the one the driver holds back is the odd one, whichever comes first', async (t) => {
+  const text = proc(member('eth2', { key: 19, state: 7, speed: '20000 Mbps' }), member('eth3', { key: 15, state: 63 }));
+  const stuck = checkSwitch({ observed: LINKS, bonds: new Map([['bond0', parseProcBonding(text)]]), devices: [] }).find((p) => p.kind === 'not-distributing');
+  t.match(stuck?.message, /eth2 .*20000 Mb\/s full while the others run at 10000 Mb\/s full/);
 });
