@@ -26,6 +26,7 @@ type StoreFile = z.infer<typeof StoreFile>;
 export class CounterStore {
   readonly file: string;
   #data: StoreFile;
+  #saving: Promise<void> = Promise.resolve();
 
   private constructor(file: string, data: StoreFile) {
     this.file = file;
@@ -70,7 +71,20 @@ export class CounterStore {
     for (const c of Object.values(this.#data.counters)) c.base = { packets: -c.last.packets, bytes: -c.last.bytes };
   }
 
-  async save(): Promise<void> {
-    await writeFileAtomic(this.file, `${JSON.stringify(this.#data)}\n`);
+  /**
+   * Writes the figures as they are now. Saves run one after the other, in call order, so the file
+   * always ends with the latest figures; a caller that answers first and saves after (the `stats`
+   * reply) waits for nothing but may call `settled()` before it stops.
+   */
+  save(): Promise<void> {
+    const text = `${JSON.stringify(this.#data)}\n`;
+    const next = this.#saving.catch(() => undefined).then(() => writeFileAtomic(this.file, text));
+    this.#saving = next;
+    return next;
+  }
+
+  /** Resolves once every save asked for so far is done (failed ones included). */
+  async settled(): Promise<void> {
+    await this.#saving.catch(() => undefined);
   }
 }

@@ -62,3 +62,16 @@ t.test('an unreadable store starts a new epoch 1 instead of failing', async (t) 
   t.equal(s.epoch, 1);
   t.same(s.observe('k', c(1, 1)), c(1, 1));
 });
+
+t.test('saves that overlap land in call order: the file ends with the latest figures', async (t) => {
+  const dir = t.testdir();
+  const s = await CounterStore.open(dir, T0);
+  for (let i = 1; i <= 20; i++) {
+    s.observe('k', c(i, i * 10));
+    void s.save();
+  }
+  await s.settled();
+  const back = await CounterStore.open(dir, T0);
+  t.same(back.observe('k', c(20, 200)), c(20, 200), 'the last value seen is the 20th');
+  t.same(back.observe('k', c(1, 10)), c(21, 210), 'so a restart of the kernel counter adds exactly it');
+});
