@@ -1,7 +1,8 @@
 // The long-running agent's operator side: it watches the kernel (net/kernel-watch.ts) and has the
 // agent compare and repair by its policy after every burst of changes and on every full re-read
 // signal (start, lost events, every `resyncIntervalMs`); it logs switch mistakes when they
-// appear; and it answers the control socket's commands (protocol.ts).
+// appear (after each comparison, and again once LACP has settled after link changes); and it
+// answers the control socket's commands (protocol.ts).
 import type { Agent } from '../bootstrap/bootstrap.js';
 import type { AgentLog } from '../bootstrap/agent-log.js';
 import { FEATURE_FLAG, FEATURE_NAMES } from '../net/features.js';
@@ -51,18 +52,19 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
   let reported = new Set<string>();
   let closed = false;
 
-  // One check at a time; triggers that arrive meanwhile fold into one more check.
+  // One check at a time; triggers that arrive meanwhile fold into one more check (a full one if
+  // any of them asked for it). `full: false` is the switch checks alone.
   let running: Promise<void> | undefined;
-  let again: string | undefined;
-  const check = (trigger: string): void => {
+  let again: { trigger: string; full: boolean } | undefined;
+  const check = (trigger: string, full = true): void => {
     if (closed) return;
     if (running !== undefined) {
-      again = trigger;
+      again = { trigger, full: full || again?.full === true };
       return;
     }
     running = (async () => {
       try {
-        await agent.checkDrift(trigger);
+        if (full) await agent.checkDrift(trigger);
         await logSwitchProblems();
       } catch (err) {
         log.error('drift', `drift check failed: ${(err as Error).message}`);
@@ -70,10 +72,26 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
     })().finally(() => {
       running = undefined;
       if (again !== undefined) {
-        const t = again;
+        const a = again;
         again = undefined;
-        check(t);
+        check(a.trigger, a.full);
       }
+    });
+  };
+
+  // LACP moves on without a word to rtnetlink: after a member's link changes, its partner expires
+  // 3 s (fast rate) after the last LACPDU, falls back to the all-zeros default 3 s later, and the
+  // aggregator is chosen again, all without a kernel event. So after a burst with link changes the
+  // switch checks run again once LACP has settled (the periodic full re-read covers slow-rate
+  // bonds and switch changes the filer's links never feel).
+  const LACP_SETTLE_MS = [4000, 10_000] as const;
+  let rechecks: NodeJS.Timeout[] = [];
+  const recheckSwitch = (): void => {
+    for (const r of rechecks) clearTimeout(r);
+    rechecks = LACP_SETTLE_MS.map((ms) => {
+      const r = setTimeout(() => check('switch re-check after link changes', false), ms);
+      r.unref();
+      return r;
     });
   };
 
@@ -120,7 +138,10 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
       resyncIntervalMs: o.resyncIntervalMs ?? 60_000,
       ...(o.recvBufferSize === undefined ? {} : { recvBufferSize: o.recvBufferSize }),
     });
-    watch.on('change', (events) => check(`kernel: ${summarize(events)}`));
+    watch.on('change', (events) => {
+      check(`kernel: ${summarize(events)}`);
+      if (events.some((e) => e.kind === 'link')) recheckSwitch();
+    });
     watch.on('resync', (reason) => {
       if (reason === 'overflow') log.warn('watch', 'kernel events were lost (receive buffer full): reading the whole state again');
       check(`full re-read (${reason})`);
@@ -252,6 +273,7 @@ export async function startAgentService(o: AgentServiceOptions): Promise<AgentSe
     watch,
     async close() {
       closed = true;
+      for (const r of rechecks) clearTimeout(r);
       watch?.close();
       await server.close();
       await running;

@@ -5,8 +5,10 @@
 //
 //   lacp-no-partner   an 802.3ad member with carrier hears no LACPDU (partner MAC all zeros): the
 //                     switch port is not in an LACP group
-//   lacp-split        members of one bond see different partner systems or keys: cabled to two LAGs
-//   not-distributing  a member with carrier and a partner stays out of distributing
+//   lacp-split        members of one bond see different partner systems, or one system under keys
+//                     their speeds do not explain: cabled to two LAGs
+//   not-distributing  a member with carrier and a partner stays out of distributing (at another
+//                     speed than the distributing members: LACP keys ports by speed)
 //   speed-mismatch    members of one bond at different speeds or duplex
 //   vlan-silent       a VLAN that has received nothing while a sibling on the same lower device has
 import type { ObservedState } from './observe.js';
