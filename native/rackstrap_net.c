@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 #include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -760,6 +761,328 @@ static napi_value sd_notify(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---- UDP in batches: udpWatch(fd, opts, onBatch), udpSendMany(fd, data, meta, count), udpBacklog(fd)
+
+// The embedded server's sockets, read and written many datagrams per system call instead of one
+// libuv callback (and one JS call) per datagram. udpWatch takes over a UDP fd from openUdpSocket:
+// libuv polls it on Node's own loop, and at each wake-up recvmmsg() reads whole batches into one
+// buffer that the JS side owns and reuses (slot i at i * slotSize); `meta` gets, per datagram,
+// [length, source address (host order), source port, flags (1: cut short)]. onBatch(null, count)
+// runs once per batch, synchronously, so the JS side must read (or copy) a batch before it returns.
+// udpSendMany() sends `count` datagrams with sendmmsg(): message i is
+// data[meta[5i], meta[5i] + meta[5i+1]) to meta[5i+2]:meta[5i+3]; meta[5i+4] gets 0 or the errno
+// it failed with (the others are still sent). It returns how many it went through: fewer than
+// `count` only when the socket's send buffer is full (EAGAIN), and the caller sends the rest later.
+
+#define UDP_MAX_SLOTS 1024
+#define UDP_MAX_SLOT_SIZE 65536
+
+typedef struct {
+  uv_poll_t poll;
+  int fd;
+  bool closing;
+  napi_env env;
+  napi_ref callback;
+  napi_ref resource;
+  napi_ref buffer;
+  napi_ref meta;
+  napi_async_context context;
+  unsigned char *data;
+  uint32_t *meta_data;
+  uint32_t slots, slot_size, max_per_wake;
+  struct mmsghdr *msgs;
+  struct iovec *iov;
+  struct sockaddr_in *from;
+} udp_watch;
+
+static void udp_free(uv_handle_t *handle) {
+  udp_watch *w = (udp_watch *)handle->data;
+  close(w->fd);
+  free(w->msgs);
+  free(w->iov);
+  free(w->from);
+  free(w);
+}
+
+static void udp_cleanup_hook(void *arg);
+
+static void udp_stop(udp_watch *w) {
+  if (w->closing) return;
+  w->closing = true;
+  napi_remove_env_cleanup_hook(w->env, udp_cleanup_hook, w);
+  uv_poll_stop(&w->poll);
+  napi_async_destroy(w->env, w->context);
+  napi_delete_reference(w->env, w->callback);
+  napi_delete_reference(w->env, w->resource);
+  napi_delete_reference(w->env, w->buffer);
+  napi_delete_reference(w->env, w->meta);
+  uv_close((uv_handle_t *)&w->poll, udp_free);
+}
+
+static void udp_cleanup_hook(void *arg) {
+  udp_watch *w = (udp_watch *)arg;
+  if (!w->closing) {
+    w->closing = true;
+    uv_poll_stop(&w->poll);
+    uv_close((uv_handle_t *)&w->poll, udp_free);
+  }
+}
+
+// Calls onBatch(error, count); an exception it throws goes to the process, as a libuv callback's does.
+static void udp_deliver(udp_watch *w, const char *error, uint32_t count) {
+  napi_env env = w->env;
+  napi_value cb, resource, args[2], result;
+  if (napi_get_reference_value(env, w->callback, &cb) != napi_ok ||
+      napi_get_reference_value(env, w->resource, &resource) != napi_ok)
+    return;
+  if (error != NULL) napi_create_string_utf8(env, error, NAPI_AUTO_LENGTH, &args[0]);
+  else napi_get_null(env, &args[0]);
+  napi_create_uint32(env, count, &args[1]);
+  if (napi_make_callback(env, w->context, resource, cb, 2, args, &result) == napi_pending_exception) {
+    napi_value exception;
+    if (napi_get_and_clear_last_exception(env, &exception) == napi_ok) napi_fatal_exception(env, exception);
+  }
+}
+
+static void udp_on_readable(uv_poll_t *handle, int status, int events) {
+  udp_watch *w = (udp_watch *)handle->data;
+  if (w->closing) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(w->env, &scope) != napi_ok) return;
+  uint32_t total = 0;
+  while (!w->closing && total < w->max_per_wake) {
+    uint32_t want = w->slots;
+    if (want > w->max_per_wake - total) want = w->max_per_wake - total;
+    for (uint32_t i = 0; i < want; i++) {
+      w->iov[i].iov_base = w->data + (size_t)i * w->slot_size;
+      w->iov[i].iov_len = w->slot_size;
+      memset(&w->msgs[i].msg_hdr, 0, sizeof w->msgs[i].msg_hdr);
+      w->msgs[i].msg_hdr.msg_iov = &w->iov[i];
+      w->msgs[i].msg_hdr.msg_iovlen = 1;
+      w->msgs[i].msg_hdr.msg_name = &w->from[i];
+      w->msgs[i].msg_hdr.msg_namelen = sizeof w->from[i];
+      w->msgs[i].msg_len = 0;
+    }
+    int n = recvmmsg(w->fd, w->msgs, want, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      // A pending ICMP error or the like: reported, and reading goes on at the next wake-up.
+      udp_deliver(w, errno_name(errno), 0);
+      break;
+    }
+    if (n == 0) break;
+    for (int i = 0; i < n; i++) {
+      uint32_t *m = w->meta_data + 4 * i;
+      m[0] = w->msgs[i].msg_len;
+      m[1] = ntohl(w->from[i].sin_addr.s_addr);
+      m[2] = ntohs(w->from[i].sin_port);
+      m[3] = (w->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 1 : 0;
+    }
+    total += (uint32_t)n;
+    udp_deliver(w, NULL, (uint32_t)n);
+    if ((uint32_t)n < want) break;  // the queue is empty
+  }
+  // A pending socket error raises POLLERR (libuv: status < 0) and stops the poll; start it again.
+  if (status < 0 && !w->closing) uv_poll_start(&w->poll, UV_READABLE, udp_on_readable);
+  napi_close_handle_scope(w->env, scope);
+}
+
+static napi_value udp_close(napi_env env, napi_callback_info info) {
+  void *data;
+  NAPI_OK(napi_get_cb_info(env, info, NULL, NULL, NULL, &data));
+  udp_stop((udp_watch *)data);
+  return NULL;
+}
+
+static napi_value udp_watch_fn(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], opts;
+  int64_t fd, slots, slot_size, max_per_wake;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "udpWatch(fd, opts, onBatch)");
+    return NULL;
+  }
+  if (!get_uint(env, argv[0], "fd", 0x7fffffff, &fd)) return NULL;
+  if (!get_opts(env, argv[1], &opts)) return NULL;
+  if (!get_opt_uint(env, opts, "slots", 64, UDP_MAX_SLOTS, &slots)) return NULL;
+  if (!get_opt_uint(env, opts, "slotSize", 2048, UDP_MAX_SLOT_SIZE, &slot_size)) return NULL;
+  if (!get_opt_uint(env, opts, "maxPerWake", 1024, 1 << 20, &max_per_wake)) return NULL;
+  if (slots < 1 || slot_size < 1 || max_per_wake < 1) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "slots, slotSize and maxPerWake must be at least 1");
+    return NULL;
+  }
+  napi_valuetype cbtype;
+  NAPI_OK(napi_typeof(env, argv[2], &cbtype));
+  if (cbtype != napi_function) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "onBatch must be a function");
+    return NULL;
+  }
+  int type = 0;
+  socklen_t tlen = sizeof type;
+  if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_DGRAM) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "fd must be an open datagram socket");
+    return NULL;
+  }
+  int fl = fcntl((int)fd, F_GETFL);
+  if (fl >= 0 && !(fl & O_NONBLOCK)) fcntl((int)fd, F_SETFL, fl | O_NONBLOCK);
+
+  napi_value buffer, meta_ab, meta;
+  void *data, *meta_data;
+  NAPI_OK(napi_create_buffer(env, (size_t)slots * (size_t)slot_size, &data, &buffer));
+  NAPI_OK(napi_create_arraybuffer(env, (size_t)slots * 4 * sizeof(uint32_t), &meta_data, &meta_ab));
+  NAPI_OK(napi_create_typedarray(env, napi_uint32_array, (size_t)slots * 4, meta_ab, 0, &meta));
+
+  uv_loop_t *loop;
+  udp_watch *w = calloc(1, sizeof *w);
+  struct mmsghdr *msgs = calloc((size_t)slots, sizeof *msgs);
+  struct iovec *iov = calloc((size_t)slots, sizeof *iov);
+  struct sockaddr_in *from = calloc((size_t)slots, sizeof *from);
+  if (w == NULL || msgs == NULL || iov == NULL || from == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok ||
+      uv_poll_init(loop, &w->poll, (int)fd) != 0) {
+    free(w);
+    free(msgs);
+    free(iov);
+    free(from);
+    napi_throw_error(env, NULL, "rackstrap_net: cannot set up polling of the UDP socket");
+    return NULL;
+  }
+  w->fd = (int)fd;
+  w->env = env;
+  w->data = data;
+  w->meta_data = meta_data;
+  w->slots = (uint32_t)slots;
+  w->slot_size = (uint32_t)slot_size;
+  w->max_per_wake = (uint32_t)max_per_wake;
+  w->msgs = msgs;
+  w->iov = iov;
+  w->from = from;
+  w->poll.data = w;
+  napi_value result, resource_name, close_fn, fd_value;
+  NAPI_OK(napi_create_object(env, &result));
+  NAPI_OK(napi_create_string_utf8(env, "rackstrap:udp", NAPI_AUTO_LENGTH, &resource_name));
+  NAPI_OK(napi_async_init(env, result, resource_name, &w->context));
+  NAPI_OK(napi_create_reference(env, argv[2], 1, &w->callback));
+  NAPI_OK(napi_create_reference(env, result, 1, &w->resource));
+  NAPI_OK(napi_create_reference(env, buffer, 1, &w->buffer));
+  NAPI_OK(napi_create_reference(env, meta, 1, &w->meta));
+  NAPI_OK(napi_create_function(env, "close", NAPI_AUTO_LENGTH, udp_close, w, &close_fn));
+  NAPI_OK(napi_create_int32(env, (int)fd, &fd_value));
+  NAPI_OK(napi_set_named_property(env, result, "close", close_fn));
+  NAPI_OK(napi_set_named_property(env, result, "fd", fd_value));
+  NAPI_OK(napi_set_named_property(env, result, "buffer", buffer));
+  NAPI_OK(napi_set_named_property(env, result, "meta", meta));
+  napi_add_env_cleanup_hook(env, udp_cleanup_hook, w);
+  uv_poll_start(&w->poll, UV_READABLE, udp_on_readable);
+  return result;
+}
+
+#define UDP_SEND_CHUNK 64
+
+static napi_value udp_send_many(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  int64_t fd, count;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "udpSendMany(fd, data, meta, count)");
+    return NULL;
+  }
+  if (!get_uint(env, argv[0], "fd", 0x7fffffff, &fd)) return NULL;
+  bool is_buffer = false, is_typed = false;
+  NAPI_OK(napi_is_buffer(env, argv[1], &is_buffer));
+  NAPI_OK(napi_is_typedarray(env, argv[2], &is_typed));
+  if (!is_buffer || !is_typed) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "data must be a Buffer and meta a Uint32Array");
+    return NULL;
+  }
+  void *data;
+  size_t data_len;
+  NAPI_OK(napi_get_buffer_info(env, argv[1], &data, &data_len));
+  napi_typedarray_type ttype;
+  size_t meta_len;
+  void *meta_raw;
+  NAPI_OK(napi_get_typedarray_info(env, argv[2], &ttype, &meta_len, &meta_raw, NULL, NULL));
+  if (ttype != napi_uint32_array) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "meta must be a Uint32Array");
+    return NULL;
+  }
+  if (!get_uint(env, argv[3], "count", 0x7fffffff, &count)) return NULL;
+  uint32_t *meta = meta_raw;
+  if ((size_t)count * 5 > meta_len) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "meta holds fewer than count messages (5 numbers each)");
+    return NULL;
+  }
+  for (int64_t i = 0; i < count; i++) {
+    uint64_t off = meta[5 * i], len = meta[5 * i + 1];
+    if (off + len > data_len || meta[5 * i + 3] > 65535) {
+      napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "a message lies outside data, or its port is not a port");
+      return NULL;
+    }
+  }
+  struct mmsghdr msgs[UDP_SEND_CHUNK];
+  struct iovec iov[UDP_SEND_CHUNK];
+  struct sockaddr_in to[UDP_SEND_CHUNK];
+  int64_t done = 0;
+  while (done < count) {
+    int n = (int)(count - done > UDP_SEND_CHUNK ? UDP_SEND_CHUNK : count - done);
+    for (int i = 0; i < n; i++) {
+      uint32_t *m = meta + 5 * (done + i);
+      iov[i].iov_base = (unsigned char *)data + m[0];
+      iov[i].iov_len = m[1];
+      memset(&to[i], 0, sizeof to[i]);
+      to[i].sin_family = AF_INET;
+      to[i].sin_addr.s_addr = htonl(m[2]);
+      to[i].sin_port = htons((uint16_t)m[3]);
+      memset(&msgs[i], 0, sizeof msgs[i]);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &to[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof to[i];
+    }
+    int r = sendmmsg((int)fd, msgs, (unsigned)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (r > 0) {
+      for (int i = 0; i < r; i++) meta[5 * (done + i) + 4] = 0;
+      done += r;
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;
+    // The first message failed on its own (no route, EACCES for a broadcast, ...): note it, go on.
+    meta[5 * done + 4] = (uint32_t)errno;
+    done++;
+  }
+  napi_value result;
+  NAPI_OK(napi_create_int64(env, done, &result));
+  return result;
+}
+
+// Bytes queued in the socket's receive buffer (SO_MEMINFO, SK_MEMINFO_RMEM_ALLOC): what
+// /proc/net/udp shows as rx_queue, for this one socket, without reading and parsing that file.
+static napi_value udp_backlog(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t fd;
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "udpBacklog(fd)");
+    return NULL;
+  }
+  if (!get_uint(env, argv[0], "fd", 0x7fffffff, &fd)) return NULL;
+  uint32_t mem[SK_MEMINFO_VARS];
+  socklen_t len = sizeof mem;
+  if (getsockopt((int)fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0) {
+    failure f = {0, NULL};
+    fail(&f, "getsockopt(SO_MEMINFO)");
+    throw_failure(env, &f, "UDP socket", NULL);
+    return NULL;
+  }
+  napi_value result;
+  NAPI_OK(napi_create_uint32(env, mem[SK_MEMINFO_RMEM_ALLOC], &result));
+  return result;
+}
+
 // ---- module -----------------------------------------------------------------------------------
 
 NAPI_MODULE_INIT() {
@@ -770,6 +1093,9 @@ NAPI_MODULE_INIT() {
       {"watchNetlink", NULL, watch_netlink, NULL, NULL, NULL, napi_enumerable, NULL},
       {"peerCredentials", NULL, peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sdNotify", NULL, sd_notify, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpWatch", NULL, udp_watch_fn, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpSendMany", NULL, udp_send_many, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpBacklog", NULL, udp_backlog, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;

@@ -3,7 +3,7 @@
 // gain or lose addresses and carrier. The kernel's rtnetlink events (src/net/kernel-watch.ts) say
 // when to look; each look reads every link once (`ip -j address show`, which, unlike
 // os.networkInterfaces(), includes links without carrier), opens a socket bound to each served
-// interface that has appeared (SO_BINDTODEVICE, through the project's addon), closes the socket of
+// interface that has appeared (SO_BINDTODEVICE, read and written in batches through the project's addon), closes the socket of
 // one that went, and hands the server each interface's addresses and MTU. Nothing is polled.
 //
 // Warnings, each logged once when the condition starts (again only after it ended), at most one
@@ -15,7 +15,7 @@
 
 import { execFile } from 'node:child_process';
 import { RackstrapError } from '../errors.js';
-import { openInterfaceSocket, type InterfaceSocket } from '../net/interface-socket.js';
+import { openBatchSocket, type BatchSocket } from '../net/udp-batch.js';
 import { watchKernel, type KernelWatch } from '../net/kernel-watch.js';
 import { toNumber } from './address.js';
 import type { SubnetConfig } from './config.js';
@@ -88,7 +88,7 @@ export function linkConditions(link: LinkRead | undefined, subnets: readonly Sub
 /** A served interface: its socket while the link exists, and what respond() needs of it. */
 export interface ServedLink {
   ingress: Ingress;
-  socket: InterfaceSocket;
+  socket: BatchSocket;
 }
 
 export interface LinkFollowerOptions {
@@ -101,7 +101,7 @@ export interface LinkFollowerOptions {
   subnets: () => readonly SubnetConfig[];
   log: Logger;
   /** A socket was opened for an interface: the server listens on it. */
-  attach: (socket: InterfaceSocket) => void;
+  attach: (socket: BatchSocket) => void;
   /** After each look that changed anything the server sees (sockets, addresses, MTU). */
   changed: () => void;
   /** Builds the kernel watch (default: rtnetlink, links and IPv4 addresses). */
@@ -202,9 +202,9 @@ export class LinkFollower {
 
   /** Opens the socket of a link that exists. At start a failure throws; later it is logged (once per condition) and retried at the next look. */
   async #open(link: LinkRead, atStart: boolean): Promise<boolean> {
-    let socket: InterfaceSocket;
+    let socket: BatchSocket;
     try {
-      socket = await openInterfaceSocket({
+      socket = openBatchSocket({
         ifname: link.name,
         port: this.#o.port,
         recvBufferSize: this.#o.recvBufferSize,

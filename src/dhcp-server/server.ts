@@ -4,7 +4,8 @@
 
 import { decodeMessage } from '../dhcp-packet/index.js';
 import { ConfigError, DecodeError, RackstrapError, formatProblem } from '../errors.js';
-import { setArpEntry, type InterfaceRemoteInfo, type InterfaceSocket } from '../net/interface-socket.js';
+import { setArpEntry, type InterfaceRemoteInfo } from '../net/interface-socket.js';
+import { ipv4Text, type BatchSocket, type DatagramBatch } from '../net/udp-batch.js';
 import type { KernelWatch } from '../net/kernel-watch.js';
 import { LinkFollower, type ServedLink } from './links.js';
 import type { ServerConfig } from './config.js';
@@ -18,8 +19,8 @@ import type { LineStyle } from '../log/line.js';
 import { createLogger, LogLimiter, RateLimitedCounter, type Logger } from './logger.js';
 import { Intake, PRIORITY_NAMES, type Priority } from './intake.js';
 import { triage } from './triage.js';
-import { warmUp } from './warm-up.js';
-import { nextShedding, readUdpBacklog } from './backlog.js';
+import { warmUp, WarmUp } from './warm-up.js';
+import { nextShedding } from './backlog.js';
 import { DEFAULT_POLICY, priorityOf, respond, type ExchangeRecord, type Ingress, type LogLevel, type Policy, type Reply } from './respond.js';
 import type { DhcpMessage } from '../dhcp-packet/index.js';
 
@@ -32,12 +33,14 @@ const SWEEP_INTERVAL_MS = 60_000;
 /** How often the receive backlog is read for overload control (backlog.ts). */
 const BACKLOG_INTERVAL_MS = 20;
 /**
- * Longest slice of answering between two reads of the sockets (intake.ts). libuv reads up to 32
- * datagrams per socket per turn of the loop, so short slices keep the kernel's queue short and a
- * cluster client's request reaches the cluster queue within a few turns, however many strangers
- * came before it.
+ * Longest slice of answering between two reads of the sockets (intake.ts). Each read takes what
+ * the kernel has queued (up to 1,024 datagrams per socket, recvmmsg in batches), so short slices
+ * keep the kernel's queue short and a cluster client's request reaches the cluster queue within a
+ * turn or two, however many strangers came before it.
  */
 const SLICE_MS = 1;
+/** Longest warm-up slice, ms: what a request arriving meanwhile may have to wait at most for it. */
+const WARM_UP_SLICE_MS = 2;
 /** How often the counts of log lines left out (LogLimiter) are written, ms. */
 const SUPPRESSED_SUMMARY_MS = 10_000;
 
@@ -150,16 +153,15 @@ export class DhcpServer {
     const log = createLogger({ level: opts.logLevel ?? 'info', write: opts.write ?? stdoutSink(), ...(opts.logStyle ? { style: opts.logStyle } : {}) });
     const t0 = performance.now();
     // The compiled form of the description when it is the one this description validated to;
-    // else the full load in a worker. The JIT warm-up runs either way (meanwhile, in the second).
+    // else the full load in a worker. The JIT warm-up runs meanwhile in the second case; in the
+    // first, in slices once the sockets are open (nothing to wait for there: a start is ready
+    // as soon as it can answer, and real requests are answered before any slice).
     const compiledFile = compiledPathFor(opts.leaseFile);
     const compiled = opts.compiled === false ? { ok: false as const, reason: 'not used' } : readCompiled(compiledFile, opts.configFile);
     let loaded: LoadedConfig;
-    let warmUpMs: number;
+    let warmUpMs: number | undefined;
     if (compiled.ok) {
       loaded = revive(compiled.loaded);
-      // Before the sockets open: a burst right after the start (a rack powering on) must meet
-      // optimized code, or its backlog outlasts the clients' patience.
-      warmUpMs = warmUp();
     } else {
       const loading = loadServerConfig(opts.configFile);
       loading.catch(() => undefined);
@@ -193,9 +195,8 @@ export class DhcpServer {
     }
     server.#refreshOwnAddresses();
     server.#sweep = setInterval(() => store.table.sweep(Date.now()), SWEEP_INTERVAL_MS).unref();
-    const port = opts.port ?? DHCP_SERVER_PORT;
     server.#backlogTimer = setInterval(() => {
-      server.#shedding = nextShedding(server.#shedding, readUdpBacklog(port));
+      server.#shedding = nextShedding(server.#shedding, server.#backlog());
     }, BACKLOG_INTERVAL_MS).unref();
     server.#summaryTimer = setInterval(() => server.#logSuppressed(), SUPPRESSED_SUMMARY_MS).unref();
     log.notice('ready', {
@@ -209,12 +210,30 @@ export class DhcpServer {
       loadMs: loadMs === undefined ? undefined : Math.round(loadMs),
       sinceProcessStartMs: Math.round(performance.now()),
       description: compiled.ok ? 'compiled form' : `validated (compiled form: ${compiled.reason})`,
-      warmUpMs: Math.round(warmUpMs),
+      warmUpMs: warmUpMs === undefined ? 'after start, in slices' : Math.round(warmUpMs),
       pid: process.pid,
     });
     log.flush();
     if (loaded.inputs !== undefined) server.#saveCompiled(loaded);
+    if (warmUpMs === undefined) server.#warmUpInSlices();
     return server;
+  }
+
+  /**
+   * The JIT warm-up (warm-up.ts) in slices of WARM_UP_SLICE_MS, each run only when no request
+   * waits, until it is done or the server stops.
+   */
+  #warmUpInSlices(): void {
+    const w = new WarmUp();
+    const slice = (): void => {
+      if (this.#stopping || w.done) {
+        if (w.done) this.#log.log('debug', 'warmed-up', { ms: Math.round(w.ms) });
+        return;
+      }
+      if (!this.#draining) w.run(WARM_UP_SLICE_MS);
+      setImmediate(slice);
+    };
+    setImmediate(slice);
   }
 
   /** Leaves the compiled form of a description that just validated, for the next start (a failure only costs that start the full load). */
@@ -260,9 +279,33 @@ export class DhcpServer {
     return this.#links.refresh();
   }
 
-  #attach(socket: InterfaceSocket): void {
-    socket.on('message', (buf, rinfo) => this.#onMessage(buf, rinfo));
-    socket.on('error', (err) => this.#log.log('error', 'socket-error', { interface: socket.ifname, error: err.message }));
+  #attach(socket: BatchSocket): void {
+    socket.receive(
+      (batch) => this.#onBatch(socket.ifname, batch),
+      (err) => this.#log.log('error', 'socket-error', { interface: socket.ifname, error: err.message }),
+    );
+  }
+
+  /** Bytes waiting in the kernel's receive queues of the served sockets (what overload control watches). */
+  #backlog(): number {
+    let total = 0;
+    for (const s of this.#links.values()) total += s.socket.backlog();
+    return total;
+  }
+
+  /** Every datagram one read of a socket returned. They are views of the socket's buffer, so each is dealt with (decoded or dropped) before this returns. */
+  #onBatch(ifname: string, batch: DatagramBatch): void {
+    for (let i = 0; i < batch.count; i++) {
+      const buf = batch.data(i);
+      const rinfo: InterfaceRemoteInfo = { address: ipv4Text(batch.address(i)), family: 'IPv4', port: batch.port(i), size: buf.length, ifname };
+      if (batch.truncated(i)) {
+        this.stats.received++;
+        this.stats.malformed++;
+        this.#malformed.add('too-long', { from: `${rinfo.address}:${rinfo.port}`, interface: ifname, bytes: buf.length, error: `datagram longer than ${buf.length} bytes` });
+        continue;
+      }
+      this.#onMessage(buf, rinfo);
+    }
   }
 
   #refreshOwnAddresses(): void {
@@ -279,11 +322,10 @@ export class DhcpServer {
       this.stats.notAnswering++;
       return;
     }
-    // Decoded at once, so that every undecodable datagram is counted even when it is then dropped.
-    const req = this.#decode(buf, rinfo);
-    if (req === undefined) return;
-    // The first look (triage) tells cluster clients and strangers' DISCOVERs apart without
-    // classifying twice; the rest needs the lease table (priorityOf).
+    // The first look (triage) tells cluster clients and strangers' DISCOVERs apart before the
+    // datagram is decoded, so a shed DISCOVER costs no decode; the rest needs the lease table
+    // (priorityOf). Everything not shed is decoded at once, so every undecodable datagram that
+    // is kept is counted.
     const quick = triage(buf, this.#config);
     if (quick === 2 && this.#shedding) {
       // The kernel's queue is long: drop strangers' DISCOVERs (they retransmit) until it drains;
@@ -291,6 +333,8 @@ export class DhcpServer {
       this.#shedRequest(2, rinfo.ifname, 'receive backlog high: DISCOVERs of strangers dropped until it drains');
       return;
     }
+    const req = this.#decode(buf, rinfo);
+    if (req === undefined) return;
     let priority: Priority;
     try {
       priority = quick ?? priorityOf(req, this.#config, this.#store.table, Date.now());
@@ -451,10 +495,15 @@ export class DhcpServer {
       failed(err);
       return;
     }
-    served.socket.send(reply.bytes, reply.to.port, reply.to.address).then(() => {
+    // Queued: the replies of one commit (or one slice of answering) leave in one system call.
+    served.socket.send(reply.bytes, reply.to.port, reply.to.address, (err) => {
+      if (err) {
+        failed(err);
+        return;
+      }
       this.stats.replied++;
       this.#settle();
-    }, failed);
+    });
   }
 
   /**

@@ -42,7 +42,7 @@ export function netnsPath(netns: string): string {
 }
 
 /** What the addon and dgram throw (Error with code/syscall) → SocketError with advice. */
-function toSocketError(err: unknown, ifname: string, netns: string | undefined, doing: string): unknown {
+export function toSocketError(err: unknown, ifname: string, netns: string | undefined, doing: string): unknown {
   if (!(err instanceof Error) || typeof (err as NodeJS.ErrnoException).code !== 'string') return err;
   const e = err as NodeJS.ErrnoException;
   // Argument errors from the addon are bugs in the caller: keep them as they are.

@@ -50,6 +50,22 @@ export interface NativePeerCredentials {
   gid: number;
 }
 
+/** A UDP fd polled by the addon (udpWatch): each batch lands in `buffer` (slot i at i × slotSize),
+ *  and `meta` holds [length, source address (host order), source port, flags (1: cut short)] per slot. */
+export interface NativeUdpWatch {
+  readonly fd: number;
+  readonly buffer: Buffer;
+  readonly meta: Uint32Array;
+  /** Stops polling and closes the fd. */
+  close(): void;
+}
+
+export interface NativeUdpWatchOptions {
+  slots?: number;
+  slotSize?: number;
+  maxPerWake?: number;
+}
+
 /** The addon's exports. Errors thrown by them carry code (errno name), errno, syscall, ifname. */
 export interface NativeNet {
   openUdpSocket(ifname: string, port: number, opts?: NativeUdpOptions): number;
@@ -61,6 +77,12 @@ export interface NativeNet {
   peerCredentials(fd: number): NativePeerCredentials;
   /** One datagram to systemd's notification socket (a path, or @name for an abstract one). */
   sdNotify(socket: string, text: string): void;
+  /** Takes over a UDP fd: recvmmsg() at each wake-up, onBatch(null, count) per batch (or the errno name). */
+  udpWatch(fd: number, opts: NativeUdpWatchOptions, onBatch: (error: string | null, count: number) => void): NativeUdpWatch;
+  /** sendmmsg() of `count` datagrams, message i = data[meta[5i], +meta[5i+1]) to meta[5i+2]:meta[5i+3]; meta[5i+4] gets 0 or its errno. Returns how many were gone through (fewer on EAGAIN). */
+  udpSendMany(fd: number, data: Buffer, meta: Uint32Array, count: number): number;
+  /** Bytes in the socket's receive queue (SO_MEMINFO). */
+  udpBacklog(fd: number): number;
 }
 
 const ADDON_FILE = path.join('build', 'Release', 'rackstrap_net.node');
