@@ -6,8 +6,7 @@
 // DHCP servers compare identifiers byte for byte, so there is exactly one spelling: MACs in
 // upper-case colon hex as the seed prints them, alias lower-case, names as declared.
 import { RackstrapError } from '../errors.js';
-import { MANAGEMENT_VSERVER, parseInterfaceName, vlanBase, type AliasRole } from './names.js';
-import { MYSQL_ROLE } from './schema.js';
+import { MANAGEMENT_VSERVER, MYSQL_ROLE, parseInterfaceName, vlanBase, type AliasRole } from './names.js';
 
 export type Identifier =
   | { kind: 'filer'; clusterId: string; alias: string; filer: string }

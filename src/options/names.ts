@@ -14,6 +14,9 @@ export const MAX_IFNAME_LENGTH = 15;
 export const MIN_VLAN_ID = 1;
 export const MAX_VLAN_ID = 4094;
 
+/** MySQL node roles (§5.11). Here rather than in the schema, so that code that only reads identifiers (the server) loads no schema code. */
+export const MYSQL_ROLE = /^MySQL(MgmtNode|DataNode[1-9][0-9]?|AppNode[1-9][0-9]?)$/;
+
 const NUMBER = '(0|[1-9][0-9]{0,5})';
 const BASE_NAME = new RegExp(`^(eth|bond|fail|mgmt|data|san)${NUMBER}$`);
 const KIND_BY_PREFIX: Record<string, InterfaceKind> = {

@@ -5,6 +5,7 @@
 // per interface, no duplicate IP, vs_mgmt reserved, ≤252 tables per filer, ...) live in
 // ./rules/ because they need the whole cluster to judge.
 import { z } from 'zod';
+import { MYSQL_ROLE } from './names.js';
 
 // ---- scalars -------------------------------------------------------------------------------
 
@@ -174,7 +175,7 @@ export const Vserver = z.strictObject({
 });
 export type Vserver = z.infer<typeof Vserver>;
 
-export const MYSQL_ROLE = /^MySQL(MgmtNode|DataNode[1-9][0-9]?|AppNode[1-9][0-9]?)$/;
+export { MYSQL_ROLE };
 export const MysqlNode = z.strictObject({
   /** mgmt# alias -> address (§5.11: MySQL runs on the mgmt# interfaces). */
   addresses: z.record(IfName, Address),
