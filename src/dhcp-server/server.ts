@@ -30,8 +30,18 @@ export const DHCP_SERVER_PORT = 67;
 export const RECEIVE_BUFFER_BYTES = 8 << 20;
 /** How often expired leases and offers are dropped from memory. */
 const SWEEP_INTERVAL_MS = 60_000;
-/** How often the receive backlog is read for overload control (backlog.ts). */
-const BACKLOG_INTERVAL_MS = 20;
+/**
+ * What one request waiting in the intake counts for against the shedding thresholds (backlog.ts):
+ * about what the kernel charges a small datagram in a receive queue, so a backlog means the same
+ * whether it waits in the kernel or, read already, in the intake.
+ */
+const QUEUED_REQUEST_BYTES = 1024;
+/**
+ * A stranger's request that waited longer than this is dropped unanswered when its turn comes:
+ * its client has retransmitted (a new xid for perfdhcp) or given up on it, and answering it would
+ * only make every later answer later too.
+ */
+const STRANGER_MAX_WAIT_MS = 1000;
 /**
  * Longest slice of answering between two reads of the sockets (intake.ts). Each read takes what
  * the kernel has queued (up to 1,024 datagrams per socket, recvmmsg in batches), so short slices
@@ -91,6 +101,8 @@ type Served = ServedLink;
 interface Queued {
   req: DhcpMessage;
   rinfo: InterfaceRemoteInfo;
+  /** When it was read (performance.now()). */
+  at: number;
 }
 
 /** Where a line about a request comes from, for the log limiter: its cluster identifier, else its interface and relay. */
@@ -128,7 +140,6 @@ export class DhcpServer {
   #sweep: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
   #reloading: Promise<void> = Promise.resolve();
-  #backlogTimer: NodeJS.Timeout | undefined;
   #shedding = false;
   readonly #shed: RateLimitedCounter;
   readonly #intake = new Intake<Queued>();
@@ -195,9 +206,6 @@ export class DhcpServer {
     }
     server.#refreshOwnAddresses();
     server.#sweep = setInterval(() => store.table.sweep(Date.now()), SWEEP_INTERVAL_MS).unref();
-    server.#backlogTimer = setInterval(() => {
-      server.#shedding = nextShedding(server.#shedding, server.#backlog());
-    }, BACKLOG_INTERVAL_MS).unref();
     server.#summaryTimer = setInterval(() => server.#logSuppressed(), SUPPRESSED_SUMMARY_MS).unref();
     log.notice('ready', {
       ...describeConfig(config),
@@ -286,15 +294,20 @@ export class DhcpServer {
     );
   }
 
-  /** Bytes waiting in the kernel's receive queues of the served sockets (what overload control watches). */
+  /**
+   * What waits to be answered, in bytes as the kernel counts them: the served sockets' receive
+   * queues and the requests already read into the intake (what overload control watches).
+   */
   #backlog(): number {
-    let total = 0;
+    let total = this.#intake.length * QUEUED_REQUEST_BYTES;
     for (const s of this.#links.values()) total += s.socket.backlog();
     return total;
   }
 
   /** Every datagram one read of a socket returned. They are views of the socket's buffer, so each is dealt with (decoded or dropped) before this returns. */
   #onBatch(ifname: string, batch: DatagramBatch): void {
+    this.#shedding = nextShedding(this.#shedding, this.#backlog());
+    const at = performance.now();
     for (let i = 0; i < batch.count; i++) {
       const buf = batch.data(i);
       const rinfo: InterfaceRemoteInfo = { address: ipv4Text(batch.address(i)), family: 'IPv4', port: batch.port(i), size: buf.length, ifname };
@@ -304,7 +317,7 @@ export class DhcpServer {
         this.#malformed.add('too-long', { from: `${rinfo.address}:${rinfo.port}`, interface: ifname, bytes: buf.length, error: `datagram longer than ${buf.length} bytes` });
         continue;
       }
-      this.#onMessage(buf, rinfo);
+      this.#onMessage(buf, rinfo, at);
     }
   }
 
@@ -312,7 +325,7 @@ export class DhcpServer {
     this.#own = new Set([...this.#links.values()].flatMap((s) => s.ingress.addresses.map((a) => a.text)));
   }
 
-  #onMessage(buf: Buffer, rinfo: InterfaceRemoteInfo): void {
+  #onMessage(buf: Buffer, rinfo: InterfaceRemoteInfo, at: number): void {
     if (this.#stopping) return;
     const served = this.#links.get(rinfo.ifname);
     if (!served) return;
@@ -342,7 +355,7 @@ export class DhcpServer {
       this.#logLimited('error', 'internal-error', rinfo.ifname, { interface: rinfo.ifname, stage: 'priority', error: err instanceof Error ? err.stack : String(err) });
       priority = 2;
     }
-    this.#enqueue(priority, { req, rinfo });
+    this.#enqueue(priority, { req, rinfo, at });
   }
 
   #decode(buf: Buffer, rinfo: InterfaceRemoteInfo): DhcpMessage | undefined {
@@ -390,6 +403,10 @@ export class DhcpServer {
       }
       const next = this.#intake.next();
       if (next === undefined) break;
+      if (next.priority === 2 && performance.now() - next.item.at > STRANGER_MAX_WAIT_MS) {
+        this.#shedRequest(2, next.item.rinfo.ifname, `waited longer than ${STRANGER_MAX_WAIT_MS} ms: dropped unanswered (its client has asked again or given up)`);
+        continue;
+      }
       this.#answer(next.item.req, next.item.rinfo);
       if (performance.now() >= deadline) break;
     }
@@ -549,7 +566,6 @@ export class DhcpServer {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       if (this.#sweep) clearInterval(this.#sweep);
-      if (this.#backlogTimer) clearInterval(this.#backlogTimer);
       if (this.#summaryTimer) clearInterval(this.#summaryTimer);
       await this.#reloading;
       if (this.#inflight > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));

@@ -28,6 +28,11 @@ export interface BatchSocketOptions {
   slotSize?: number;
   /** Most datagrams read per wake-up before the loop gets its turn again (default 1,024). */
   maxPerWake?: number;
+  /**
+   * Most datagrams one sendmmsg() sends (default 64); more queued leave on the next turns of the
+   * loop, so a receiver with a small receive buffer sees a stream rather than one long burst.
+   */
+  maxPerSend?: number;
 }
 
 /** One datagram of a batch. `data` is a view of the socket's buffer: valid only during the handler. */
@@ -132,9 +137,12 @@ export class BatchSocket {
   readonly stats = { recvBatches: 0, received: 0, sendCalls: 0, sent: 0, sendFailures: 0 };
 
   /** @internal use openBatchSocket() */
-  constructor(fd: number, ifname: string, netns: string | undefined, opts: Pick<BatchSocketOptions, 'slots' | 'slotSize' | 'maxPerWake'>) {
+  readonly #maxPerSend: number;
+
+  constructor(fd: number, ifname: string, netns: string | undefined, opts: Pick<BatchSocketOptions, 'slots' | 'slotSize' | 'maxPerWake' | 'maxPerSend'>) {
     this.ifname = ifname;
     this.netns = netns;
+    this.#maxPerSend = opts.maxPerSend ?? 64;
     const slotSize = opts.slotSize ?? 16384;
     this.#watch = loadNative().udpWatch(fd, { slots: opts.slots ?? 64, slotSize, maxPerWake: opts.maxPerWake ?? 1024 }, (error, count) => {
       if (error !== null) {
@@ -199,11 +207,15 @@ export class BatchSocket {
     }
   }
 
-  /** Sends what is queued now. What the kernel cannot take yet (send buffer full) is tried again shortly. */
+  /**
+   * Sends what is queued now, at most maxPerSend of it; the rest (and what the kernel cannot take
+   * yet, its send buffer full) on the next turn of the loop.
+   */
   flush(): void {
     this.#flushQueued = false;
-    const count = this.#sendCallbacks.length;
-    if (count === 0 || this.#closed) return;
+    const queued = this.#sendCallbacks.length;
+    if (queued === 0 || this.#closed) return;
+    const count = Math.min(queued, this.#maxPerSend);
     const done = loadNative().udpSendMany(this.#watch.fd, this.#sendBuf, this.#sendMeta, count);
     this.stats.sendCalls++;
     const callbacks = this.#sendCallbacks;
@@ -220,15 +232,15 @@ export class BatchSocket {
         cb?.(new SocketError(this.ifname, `send to ${to} on interface ${this.ifname} failed: ${name}`, name));
       }
     }
-    if (done === count) {
+    if (done === queued) {
       this.#sendCallbacks = [];
       this.#sendBytes = 0;
       return;
     }
-    // The rest waits for room in the send buffer: moved to the front, tried again on the next turn.
+    // The rest waits for its turn (or for room in the send buffer): moved to the front, sent next turn.
     const restStart = this.#sendMeta[done * SEND_META]!;
     this.#sendBuf.copy(this.#sendBuf, 0, restStart, this.#sendBytes);
-    for (let i = done; i < count; i++) {
+    for (let i = done; i < queued; i++) {
       const from = i * SEND_META;
       const to = (i - done) * SEND_META;
       this.#sendMeta[to] = this.#sendMeta[from]! - restStart;
@@ -248,7 +260,11 @@ export class BatchSocket {
     if (this.#closing !== undefined) return this.#closing;
     this.#closing = new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
     {
-      this.flush();
+      while (this.#sendCallbacks.length > 0) {
+        const before = this.#sendCallbacks.length;
+        this.flush();
+        if (this.#sendCallbacks.length >= before) break;
+      }
       this.#closed = true;
       this.#watch.close();
       const left = this.#sendCallbacks;

@@ -68,7 +68,7 @@ t.test('a burst is read in batches, in order, each datagram with its sender', as
     },
     (err) => t.fail(`receive error ${err.message}`),
   );
-  const client = batchSocket(t, a, A_PORT);
+  const client = batchSocket(t, a, A_PORT, { maxPerSend: 512 });
   const N = 300;
   // All queued in one turn, so they arrive together and queue up before b's socket is read.
   for (let i = 0; i < N; i++) client.send(Buffer.from(`datagram ${i}`), B_PORT, B_IP);
@@ -113,6 +113,24 @@ t.test('replies sent in one turn reach an ordinary socket; one that fails does n
   t.match(results[1]?.message, /10\.9\.0\.2:0 /);
   t.equal(results[3]?.errno, 'EINVAL', 'a text that is no address fails without a system call');
   t.equal(server.stats.sendFailures, 1);
+});
+
+t.test('more than maxPerSend queued leave over several turns of the loop, in order', async (t) => {
+  const { a, b } = await makePair(t);
+  const server = batchSocket(t, b, B_PORT, { recvBufferSize: 1 << 20 });
+  const got: string[] = [];
+  server.receive((batch) => {
+    for (let i = 0; i < batch.count; i++) got.push(batch.data(i).toString());
+  }, () => undefined);
+  const client = batchSocket(t, a, A_PORT, { maxPerSend: 64 });
+  let sentCallbacks = 0;
+  for (let i = 0; i < 300; i++) client.send(Buffer.from(`d${i}`), B_PORT, B_IP, (err) => {
+    if (!err) sentCallbacks++;
+  });
+  await until(() => got.length >= 300, 5000, '300 datagrams');
+  t.equal(client.stats.sendCalls, 5, '300 datagrams in 5 sendmmsg calls of at most 64');
+  t.equal(sentCallbacks, 300, 'each reported sent');
+  t.same(got, Array.from({ length: 300 }, (_, i) => `d${i}`), 'in the order queued');
 });
 
 t.test('a datagram longer than its slot is flagged and cut to the slot', async (t) => {
