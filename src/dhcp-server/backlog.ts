@@ -1,10 +1,11 @@
 // Overload control. When requests arrive faster than the server answers them, they queue in the
 // sockets' receive buffers, every answer comes later, clients (and perfdhcp) give up waiting, and
 // the server ends up spending its time on requests nobody waits for any more: throughput
-// collapses. The kernel tells how much is queued (/proc/net/udp, rx_queue of our sockets), so the
-// server sheds new exchanges (DISCOVERs, which clients retransmit: RFC 2131 §4.1) while the
-// backlog is high, and keeps finishing the ones under way (REQUESTs). Pure decision here; the
-// server samples the file on a timer.
+// collapses. The server counts what waits (each socket's receive queue as the kernel tells it,
+// SO_MEMINFO, plus the requests it has read but not answered yet) at every batch it reads, and
+// sheds new exchanges (DISCOVERs, which clients retransmit: RFC 2131 §4.1) while that backlog is
+// high, and keeps finishing the ones under way (REQUESTs). Pure decision here; readUdpBacklog
+// reads the kernel's part from /proc/net/udp for tools and tests.
 
 import { readFileSync } from 'node:fs';
 
