@@ -7,7 +7,7 @@
 
 import { closeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { SocketError } from '../errors.js';
+import { RackstrapError, SocketError } from '../errors.js';
 import { netnsPath, toSocketError } from './interface-socket.js';
 import { loadNative, type NativeUdpWatch } from './native.js';
 
@@ -278,6 +278,9 @@ export class BatchSocket {
 /** Opens a UDP socket bound to `ifname` and 0.0.0.0:`port` (optionally in a namespace), read and written in batches. */
 export function openBatchSocket(opts: BatchSocketOptions): BatchSocket {
   const native = loadNative();
+  if (typeof native.udpWatch !== 'function' || typeof native.udpSendMany !== 'function' || typeof native.udpBacklog !== 'function') {
+    throw new RackstrapError('RS_NATIVE', 'the native socket addon is older than this build (no batched UDP I/O): rebuild it with `npm rebuild` (or `npx node-gyp rebuild`) in the project folder');
+  }
   const netns = opts.netns === undefined ? undefined : netnsPath(opts.netns);
   let fd: number;
   try {
