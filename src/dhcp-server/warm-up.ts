@@ -2,8 +2,8 @@
 // scratch table, so that real requests meet optimized code. Without it the first few thousand
 // requests of a burst (every filer of a rack powering on at once, or a load test) run in V8's
 // interpreter and queue up for ~100 ms. Touches no real state. warmUp() runs it at once (while a
-// worker validates the description); WarmUp runs it in short slices once the server answers, in
-// the time it has nothing else to do, so it delays neither the start nor a request.
+// worker validates the description); WarmUp runs it for a bounded time, and the rest in short
+// slices when the server has nothing else to do.
 
 import { OP, MESSAGE_TYPE, OPTION, createMessage, decodeMessage, encodeMessage, textClientId } from '../dhcp-packet/index.js';
 import { noIdentifierHints } from '../options/identifier-hint.js';
@@ -56,10 +56,7 @@ export function warmUp(rounds = 1000): number {
   return performance.now() - t0;
 }
 
-/**
- * The same DORAs in slices, for a server that already answers: run(ms) does rounds for about that
- * long and returns; the server runs a slice whenever it has nothing else to do.
- */
+/** The same DORAs, in pieces: run(ms) does rounds for about that long and returns. */
 export class WarmUp {
   readonly #rounds: number;
   readonly #table = new LeaseTable();
