@@ -349,19 +349,18 @@ export class DhcpServer {
       this.stats.notAnswering++;
       return;
     }
-    // The first look (triage) tells cluster clients and strangers' DISCOVERs apart before the
-    // datagram is decoded, so a shed DISCOVER costs no decode; the rest needs the lease table
-    // (priorityOf). Everything not shed is decoded at once, so every undecodable datagram that
-    // is kept is counted.
+    // Decoded at once, so that every undecodable datagram is counted even when it is then dropped.
+    const req = this.#decode(buf, rinfo);
+    if (req === undefined) return;
+    // The first look (triage) tells cluster clients and strangers' DISCOVERs apart without
+    // classifying twice; the rest needs the lease table (priorityOf).
     const quick = triage(buf, this.#config);
     if (quick === 2 && this.#shedding) {
-      // The kernel's queue is long: drop strangers' DISCOVERs (they retransmit) until it drains;
-      // the cluster's clients and exchanges under way are still answered (backlog.ts).
+      // Too much waits: drop strangers' DISCOVERs (they retransmit) until it drains; the
+      // cluster's clients and exchanges under way are still answered (backlog.ts).
       this.#shedRequest(2, rinfo.ifname, 'receive backlog high: DISCOVERs of strangers dropped until it drains');
       return;
     }
-    const req = this.#decode(buf, rinfo);
-    if (req === undefined) return;
     let priority: Priority;
     try {
       priority = quick ?? priorityOf(req, this.#config, this.#store.table, Date.now());
