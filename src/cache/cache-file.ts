@@ -6,6 +6,14 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CACHE_FORMAT, CacheEntry } from './cache-entry.js';
+import { lenientSchema } from './lenient-schema.js';
+
+/**
+ * What a copy is read with: CacheEntry, skipping fields it does not know at any depth. A newer
+ * rackstrap of the same format may add optional fields (docs/wire-format.md "The cache file");
+ * an older one reads the rest and boots from it. Only another `format` is refused.
+ */
+const StoredEntry = lenientSchema(CacheEntry);
 
 const Envelope = z.object({
   format: z.int(),
@@ -37,7 +45,20 @@ export function encodeCacheFile(entry: CacheEntry): string {
   return `${JSON.stringify({ format: CACHE_FORMAT, checksum: checksumOf(CACHE_FORMAT, entry), entry }, null, 2)}\n`;
 }
 
-export type DecodedCacheFile = { ok: true; entry: CacheEntry } | { ok: false; reason: string };
+/** `skipped`: paths of the fields a newer version wrote that this one does not know. */
+export type DecodedCacheFile = { ok: true; entry: CacheEntry; skipped: string[] } | { ok: false; reason: string };
+
+/** Paths present in what was read and absent from what the schema kept: the fields skipped. */
+function skippedFields(raw: unknown, kept: unknown, at: string, out: string[]): string[] {
+  if (raw === null || typeof raw !== 'object' || kept === null || typeof kept !== 'object') return out;
+  const isArray = Array.isArray(raw);
+  for (const [k, v] of Object.entries(raw)) {
+    const p = isArray ? `${at}[${k}]` : at === '' ? k : `${at}.${k}`;
+    if (!(k in kept)) out.push(p);
+    else skippedFields(v, (kept as Record<string, unknown>)[k], p, out);
+  }
+  return out;
+}
 
 /** V8's JSON errors quote the input: keep a reason one log line, short, and free of control bytes. */
 function oneLine(message: string): string {
@@ -73,10 +94,10 @@ export function decodeCacheFile(bytes: Uint8Array, expect: { clusterId: string }
   if (!CHECKSUM.test(checksum)) return { ok: false, reason: 'checksum field is not sha256:<64 hex digits>' };
   const computed = checksumOf(format, entry);
   if (computed !== checksum) return { ok: false, reason: `checksum mismatch: file says ${checksum}, content hashes to ${computed}` };
-  const parsed = CacheEntry.safeParse(entry);
+  const parsed = StoredEntry.safeParse(entry);
   if (!parsed.success) return { ok: false, reason: `invalid content: ${z.prettifyError(parsed.error).replace(/\n\s*/g, '; ')}` };
   if (parsed.data.clusterId !== expect.clusterId) {
     return { ok: false, reason: `belongs to cluster ${parsed.data.clusterId}, this filer is in cluster ${expect.clusterId}` };
   }
-  return { ok: true, entry: parsed.data };
+  return { ok: true, entry: parsed.data, skipped: skippedFields(entry, parsed.data, '', []) };
 }

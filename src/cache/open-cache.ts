@@ -83,6 +83,10 @@ export function openCache(dir: string, options: OpenCacheOptions): Cache {
         continue;
       }
       const decoded = decodeCacheFile(got.bytes, { clusterId });
+      if (decoded.ok && decoded.skipped.length > 0) {
+        const list = decoded.skipped.length > 8 ? `${decoded.skipped.slice(0, 8).join(', ')}, ...` : decoded.skipped.join(', ');
+        warn({ file, message: `${file} was written by a newer rackstrap; read without what this version does not know (${list})` });
+      }
       copies.push(decoded.ok ? { file, state: 'ok', entry: decoded.entry } : { file, state: 'rejected', reason: decoded.reason });
     }
     return copies;
