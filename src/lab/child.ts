@@ -5,8 +5,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RackstrapError } from '../errors.js';
 
-/** bin/rackstrap.js of this checkout (dist/src/lab -> the project root). */
-export const RACKSTRAP_BIN = fileURLToPath(new URL('../../../bin/rackstrap.js', import.meta.url));
+/** Set when this module runs in the lab's bundle (bundle.ts): the bundled CLI next to it. */
+declare const RACKSTRAP_LAB_CLI: string | undefined;
+
+/**
+ * The CLI the lab's programs run: the lab's bundled CLI in the guest when the lab was bundled,
+ * otherwise bin/rackstrap.js of this checkout (dist/src/lab -> the project root).
+ */
+export const RACKSTRAP_BIN =
+  typeof RACKSTRAP_LAB_CLI === 'string' ? RACKSTRAP_LAB_CLI : fileURLToPath(new URL('../../../bin/rackstrap.js', import.meta.url));
 
 export class ChildError extends RackstrapError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -23,6 +23,7 @@ import { Reporter, seconds, type Sink } from './report.js';
 import { exchanges, startServer, type ServerReady } from './server.js';
 import { renderStack } from './tree.js';
 import { checkKernel, expectedKernel, renderChecks, type KernelCheck } from './check.js';
+import { LAB_LIB_ENV } from './bundle.js';
 
 export interface FlowOptions {
   /** The cluster description (examples/cluster.yaml). */
@@ -135,7 +136,8 @@ export async function runFlow(opts: FlowOptions): Promise<FlowResults> {
     r.step(++n, 'Boot user-mode Linux and build the lab');
     // UML keeps the host's wall clock, so the host's start time gives the boot time.
     const boot = opts.hostStartMs === undefined ? '' : ` ${seconds(Date.now() - opts.hostStartMs)} after the host started it`;
-    r.info(`guest up${boot} (Linux ${release()}): bonding, 802.1Q, macvlan and bridge loaded`);
+    const programs = process.env[LAB_LIB_ENV] === undefined ? 'programs from dist/' : 'programs from the lab bundle, one file each';
+    r.info(`guest up${boot} (Linux ${release()}): bonding, 802.1Q, macvlan and bridge loaded; ${programs}`);
     await buildLab(lab, root);
     labBuilt = true;
     r.info(describeLab(lab));

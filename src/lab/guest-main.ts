@@ -25,29 +25,34 @@ if (values.out === undefined) {
   process.stderr.write('guest-main: --out is required\n');
   process.exit(2);
 }
-const fd = values.console === undefined ? 1 : openSync(values.console, 'w');
-const sink = (text: string) => writeSync(fd, text);
-sink(`${GUEST_START_MARK}\n`);
-let code = 1;
-try {
-  const res = await runFlow({
-    cluster: values.cluster,
-    out: values.out,
-    work: values.work,
-    sink,
-    dhcpTimeoutMs: Number(values['dhcp-timeout']),
-    skipLiveUpdate: values['skip-live'],
-    skipCache: values['skip-cache'],
-    ...(values.filer === undefined ? {} : { filers: values.filer }),
-    ...(values['host-start'] === undefined ? {} : { hostStartMs: Number(values['host-start']) }),
-  });
-  code = res.ok ? 0 : 1;
-} catch (err) {
-  sink(`lab failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-} finally {
-  sink(`${GUEST_DONE_MARK}\n`);
-  if (fd !== 1) closeSync(fd);
+async function main(out: string): Promise<number> {
+  const fd = values.console === undefined ? 1 : openSync(values.console, 'w');
+  const sink = (text: string) => writeSync(fd, text);
+  sink(`${GUEST_START_MARK}\n`);
+  let code = 1;
+  try {
+    const res = await runFlow({
+      cluster: values.cluster,
+      out,
+      work: values.work,
+      sink,
+      dhcpTimeoutMs: Number(values['dhcp-timeout']),
+      skipLiveUpdate: values['skip-live'],
+      skipCache: values['skip-cache'],
+      ...(values.filer === undefined ? {} : { filers: values.filer }),
+      ...(values['host-start'] === undefined ? {} : { hostStartMs: Number(values['host-start']) }),
+    });
+    code = res.ok ? 0 : 1;
+  } catch (err) {
+    sink(`lab failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  } finally {
+    sink(`${GUEST_DONE_MARK}\n`);
+    if (fd !== 1) closeSync(fd);
+  }
+  return code;
 }
-// A program of its own (the guest's init waits for it): exit now rather than wait for a stray
-// handle, since the guest powers off right after.
-process.exit(code);
+
+// No top-level await: the lab also runs this module bundled as CommonJS (bundle.ts).
+// A program of its own (the guest's init waits for it): exit as soon as it is done rather than
+// wait for a stray handle, since the guest powers off right after.
+void main(values.out).then((code) => process.exit(code));

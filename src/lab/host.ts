@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runUml, umlUnavailable } from './uml.js';
+import { labBundle, type LabBundle } from './bundle.js';
 import type { FlowResults } from './flow.js';
 import { GUEST_DONE_MARK, GUEST_START_MARK } from './marks.js';
 
@@ -34,6 +35,8 @@ export interface GuestProgramOptions {
   memMb?: number;
   timeoutMs?: number;
   modules?: string[];
+  /** Environment of the program in the guest (besides what init sets). */
+  env?: Record<string, string>;
 }
 
 export interface GuestRun {
@@ -56,6 +59,7 @@ export async function runGuestProgram(opts: GuestProgramOptions): Promise<GuestR
     // Kernel messages (bonding's "no 802.3ad partner yet" warnings) would interleave with the output.
     'echo 1 > /proc/sys/kernel/printk',
     `cd ${JSON.stringify(PROJECT_ROOT)}`,
+    ...Object.entries(opts.env ?? {}).map(([k, v]) => `export ${k}=${JSON.stringify(v)}`),
     `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(opts.program)} ${args.join(' ')}`,
   ].join('\n');
   const r = await runUml({
@@ -83,11 +87,15 @@ export interface LabOptions {
   skipCache?: boolean;
   memMb?: number;
   timeoutMs?: number;
+  /** Run the programs from dist/ even when the lab's bundle can be built (bundle.ts). */
+  noBundle?: boolean;
 }
 
 export interface LabRun extends GuestRun {
   /** The guest's results.json, when it got that far. */
   results: FlowResults | undefined;
+  /** What the guest ran: the lab's bundle (built now or reused, and how long that took), or dist/ and why. */
+  programs: { bundle: true; built: boolean; ms: number } | { bundle: false; why: string };
 }
 
 /** Passes through only what the guest prints between its marks, line by line. */
@@ -118,8 +126,11 @@ export async function runLab(opts: LabOptions = {}): Promise<LabRun> {
     ...(opts.filers ?? []).flatMap((f) => ['--filer', f]),
     '--host-start', String(Date.now()),
   ];
+  let why = 'asked for dist/';
+  const bundle: LabBundle | undefined = opts.noBundle ? undefined : await labBundle(PROJECT_ROOT, (w) => (why = w));
   const r = await runGuestProgram({
-    program: GUEST_MAIN,
+    program: bundle?.guest ?? GUEST_MAIN,
+    ...(bundle ? { env: bundle.env } : {}),
     args,
     ...(opts.print ? { print: opts.print } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -133,5 +144,5 @@ export async function runLab(opts: LabOptions = {}): Promise<LabRun> {
   } catch {
     results = undefined;
   }
-  return { ...r, results };
+  return { ...r, results, programs: bundle ? { bundle: true, built: bundle.built, ms: bundle.ms } : { bundle: false, why } };
 }
