@@ -11,6 +11,7 @@ import { checkKernel, expectedKernel } from '../../src/lab/check.js';
 import { labUnavailable, runLab, type LabRun } from '../../src/lab/host.js';
 import { parseObservation, type RawObservation } from '../../src/net/observe.js';
 import { loadClusterFile, type LoadedCluster } from '../../src/options/load.js';
+import { reservationsOf } from '../../src/options/resolve.js';
 import { corpusFiles } from '../lab/helpers/corpus.js';
 
 const PARALLEL = Math.max(1, Math.min(2, availableParallelism()));
@@ -62,5 +63,22 @@ async function checkRun(t: Test, loaded: LoadedCluster, run: LabRun): Promise<vo
       if (!c.ok) t.fail(`${f.name} ${c.subject} ${c.field}: ${c.want} (kernel: ${c.got})`);
     }
     t.ok(checks.every((c) => c.ok), `${f.name}: every field matches the description`);
+    checkIpv6Notice(t, loaded, f.name, run.files.get(`${f.name.toLowerCase()}-dhcp-agent.log`));
   }
+}
+
+/**
+ * IPv6 addresses of a filer (its own, and those of the servers and roles homed on it), counted
+ * from the description: DHCPv4 serves none, so the agent says so once, naming how many, and comes
+ * up without them (the kernel check above). Before, it asked DHCPv4 for them and never came up.
+ */
+function checkIpv6Notice(t: Test, loaded: LoadedCluster, filer: string, log: string | undefined): void {
+  const v6 = reservationsOf(loaded).filter((r) => r.kind !== 'topology' && r.family === 6 && (r.kind === 'filer' ? r.filer : r.home) === filer).length;
+  if (log === undefined) {
+    t.fail(`${filer}: the guest wrote no agent log`);
+    return;
+  }
+  const notices = log.split('\n').filter((l) => /"event":"ipv6-not-asked"/.test(l));
+  t.equal(notices.length, v6 === 0 ? 0 : 1, `${filer}: ${v6} IPv6 address(es) in the description, ${v6 === 0 ? 'no IPv6 notice' : 'one IPv6 notice'} from the agent`);
+  if (v6 > 0) t.match(notices[0], new RegExp(`IPv6: not served by DHCPv4 yet: the description gives ${filer} ${v6} IPv6 address`), `${filer}: it names the count`);
 }

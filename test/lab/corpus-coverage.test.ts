@@ -5,7 +5,7 @@ import t from 'tap';
 import type { LoadedCluster } from '../../src/options/load.js';
 import { loadClusterFile } from '../../src/options/load.js';
 import { parseInterfaceName } from '../../src/options/names.js';
-import { placementsOf, subnetsOf } from '../../src/options/resolve.js';
+import { placementsOf, reservationsOf, subnetsOf } from '../../src/options/resolve.js';
 import { BondMode, HashPolicy, LacpRate } from '../../src/options/schema.js';
 import type { ResolvedFiler } from '../../src/options/normalize.js';
 import { corpusFiles } from './helpers/corpus.js';
@@ -84,6 +84,9 @@ t.test('the corpus covers every construct', async (t) => {
     }),
   );
   found('a filer built from a template', (u) => u.filer.template !== undefined);
+  found('IPv6 addresses of a filer (not served by DHCPv4: the agent says so and does not wait)', (u) =>
+    reservationsOf(u.loaded).some((r) => r.kind !== 'topology' && r.family === 6 && (r.kind === 'filer' ? r.filer : r.home) === u.filer.name),
+  );
   const counts = clusters.filter((c) => new Set([...c.loaded.filers.values()].map((f) => Object.keys(f.nics).length)).size > 1);
   t.ok(counts.length > 0, `filers with different NIC counts in one cluster: ${counts.map((c) => c.file).join(', ')}`);
 });
