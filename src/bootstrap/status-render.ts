@@ -1,7 +1,7 @@
 // The status file as text for `rackstrap status`: the stack as a tree from each alias down to the
 // NICs (a bond has two lower devices, so the tree hangs from the top), with the addresses on each
 // alias, then the leases, the cache and the last error. Pure.
-import { naturalCompare } from '../net/desired.js';
+import { naturalCompare } from '../options/wire/normalize.js';
 import { normalizeName, parseInterfaceName } from '../options/names.js';
 import type { Stack } from '../options/schema.js';
 import type { AgentStatus } from './status.js';

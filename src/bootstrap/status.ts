@@ -1,12 +1,10 @@
 // What `rackstrap status` shows (seed 004's `show` console, as a file): the agent writes it next to
 // the cache, atomically (temp + fsync + rename, like the cache), after every change of state, so a
 // reader never sees half of it and it survives the agent. Never holds the key, only its fingerprint.
-import { LimitedReadError, readLimited } from '../input/read-limited.js';
-import path from 'node:path';
 import { z } from 'zod';
 import { ensureDir } from '../cache/check-permissions.js';
 import { writeFileAtomic } from '../cache/write-file-atomic.js';
-import { RackstrapError } from '../errors.js';
+import { statusPath } from './status-read.js';
 import { Topology } from '../options/schema.js';
 import { DriftState } from './drift-state.js';
 
@@ -100,50 +98,10 @@ export type AgentStatus = z.infer<typeof AgentStatus>;
 /** Largest status file read: the stack, addresses and leases of one filer are a few KB. */
 export const MAX_STATUS_BYTES = 4 * 2 ** 20;
 
-export function statusPath(cacheDir: string): string {
-  return path.join(cacheDir, STATUS_FILE);
-}
-
 export async function writeStatus(cacheDir: string, status: AgentStatus): Promise<void> {
   await ensureDir(cacheDir, () => undefined);
   await writeFileAtomic(statusPath(cacheDir), `${JSON.stringify(status, null, 1)}\n`);
 }
 
-export class StatusError extends RackstrapError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('RS_STATUS', message, options);
-  }
-}
-
-export async function readStatus(cacheDir: string): Promise<AgentStatus> {
-  const file = statusPath(cacheDir);
-  let text: string;
-  try {
-    text = (await readLimited(file, { maxBytes: MAX_STATUS_BYTES, what: 'the agent status' })).toString('utf8');
-  } catch (e) {
-    const missing = e instanceof LimitedReadError && e.kind === 'missing';
-    throw new StatusError(
-      missing ? `no agent status in ${cacheDir} (${STATUS_FILE} is missing): the agent has not run with this cache directory` : (e as Error).message,
-      { cause: e },
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new StatusError(`${file}: not JSON`, { cause: e });
-  }
-  const r = AgentStatus.safeParse(json);
-  if (!r.success) throw new StatusError(`${file}: not a status this version understands: ${z.prettifyError(r.error).split('\n')[0]}`);
-  return r.data;
-}
-
-/** Whether process `pid` exists (EPERM: it does, as someone else's). For "is the agent running". */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+// Reading it (zod-free, for the CLI's start-up): status-read.ts.
+export { isProcessAlive, readStatus, statusPath, StatusError } from './status-read.js';

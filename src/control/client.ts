@@ -1,9 +1,13 @@
 // Asking the running agent over its control socket; every reply is checked against the schema of
-// its command (protocol.ts) before it is returned.
+// its command (protocol.ts) before it is returned. The check uses the schemas' generated shapes
+// (reply-shapes.ts), not zod itself, so `rackstrap show` and `status` start without loading zod.
 import { connect } from 'node:net';
-import { z } from 'zod';
 import { RackstrapError } from '../errors.js';
-import { CONTROL_VERSION, MAX_LINE_BYTES, REPLIES, Reply, type CommandName, type ReplyOf } from './protocol.js';
+import { checkShape } from '../json-shape/check.js';
+import type { CommandName, ReplyOf } from './protocol.js';
+import { CONTROL_VERSION, MAX_LINE_BYTES, REPLY_SHAPE, REPLY_SHAPES } from './reply-shapes.js';
+
+type Envelope = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
 
 /** No agent answers on the socket (none runs, or it is another folder's). */
 export class NoAgentError extends RackstrapError {
@@ -51,12 +55,13 @@ export function controlRequest<C extends CommandName>(socketPath: string, comman
       } catch {
         return finish(new RackstrapError('RS_CONTROL', 'the agent answered something that is not JSON'));
       }
-      const r = Reply.safeParse(json);
-      if (!r.success) return finish(new RackstrapError('RS_CONTROL', `the agent's reply is not control protocol version ${CONTROL_VERSION}`));
-      if (!r.data.ok) return finish(new RackstrapError(r.data.error.code.startsWith('RS_') ? (r.data.error.code as `RS_${string}`) : 'RS_CONTROL', r.data.error.message));
-      const result = REPLIES[command].safeParse(r.data.result);
-      if (!result.success) return finish(new RackstrapError('RS_CONTROL', `the agent's ${command} reply does not match this version: ${z.prettifyError(result.error).split('\n')[0]}`));
-      finish(undefined, result.data as ReplyOf<C>);
+      const r = checkShape(REPLY_SHAPE, json);
+      if (!r.ok) return finish(new RackstrapError('RS_CONTROL', `the agent's reply is not control protocol version ${CONTROL_VERSION}`));
+      const reply = r.value as Envelope;
+      if (!reply.ok) return finish(new RackstrapError(reply.error.code.startsWith('RS_') ? (reply.error.code as `RS_${string}`) : 'RS_CONTROL', reply.error.message));
+      const result = checkShape(REPLY_SHAPES[command], reply.result);
+      if (!result.ok) return finish(new RackstrapError('RS_CONTROL', `the agent's ${command} reply does not match this version: ${result.path === '' ? '' : `${result.path}: `}${result.message}`));
+      finish(undefined, result.value as ReplyOf<C>);
     });
     conn.on('end', () => finish(new RackstrapError('RS_CONTROL', `the agent closed the connection without answering ${command}`)));
   });

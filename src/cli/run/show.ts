@@ -1,7 +1,7 @@
 // rackstrap show <topic> (definition: ../commands/show.ts): one control-socket request, rendered.
 // With no agent running it says so, shows what the status file and cache hold, and exits 3.
-import { loadAgentLocations } from '../../bootstrap/agent-config.js';
-import { readStatus } from '../../bootstrap/status.js';
+import { findAgentLocations } from '../../bootstrap/agent-locations.js';
+import { readStatus } from '../../bootstrap/status-read.js';
 import { controlRequest, NoAgentError } from '../../control/client.js';
 import { renderCache, renderDrift, renderFeatures, renderInfo, renderLeases, renderLinks, renderStats } from '../../control/render.js';
 import type { CommandName } from '../../control/protocol.js';
@@ -25,7 +25,7 @@ const RENDER: Record<(typeof SHOW_TOPICS)[number], (r: never) => string> = {
 export async function run(io: Io, topic: string, o: ShowOptions): Promise<void> {
   if (!(SHOW_TOPICS as readonly string[]).includes(topic)) throw new UsageError(`show: unknown topic "${topic}" (topics: ${SHOW_TOPICS.join(', ')})`);
   const t = topic as (typeof SHOW_TOPICS)[number];
-  const where = await loadAgentLocations({
+  const where = await findAgentLocations({
     ...(o.config === undefined ? {} : { file: o.config }),
     flags: { ...(o.cacheDir === undefined ? {} : { cacheDir: o.cacheDir }), ...(o.controlSocket === undefined ? {} : { controlSocket: o.controlSocket }) },
   });

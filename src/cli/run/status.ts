@@ -3,8 +3,8 @@
 // the cache: the stack as a tree with addresses, the leases (address, expiry, server), the cache
 // generation and the last error. --json prints the file as it is (with the agent's info when one
 // answers).
-import { loadAgentLocations } from '../../bootstrap/agent-config.js';
-import { isProcessAlive, readStatus, StatusError } from '../../bootstrap/status.js';
+import { findAgentLocations } from '../../bootstrap/agent-locations.js';
+import { isProcessAlive, readStatus, StatusError } from '../../bootstrap/status-read.js';
 import { renderStatus } from '../../bootstrap/status-render.js';
 import { LimitedReadError } from '../../input/read-limited.js';
 import { controlRequest, NoAgentError } from '../../control/client.js';
@@ -15,7 +15,7 @@ import { EXIT_NOT_RUNNING } from '../exit-codes.js';
 import { ExitCode, type Io } from '../main.js';
 
 export async function run(io: Io, o: StatusOptions): Promise<void> {
-  const where = await loadAgentLocations({ ...(o.config === undefined ? {} : { file: o.config }), flags: o.cacheDir === undefined ? {} : { cacheDir: o.cacheDir } });
+  const where = await findAgentLocations({ ...(o.config === undefined ? {} : { file: o.config }), flags: o.cacheDir === undefined ? {} : { cacheDir: o.cacheDir } });
   let info: ReplyOf<'info'> | undefined;
   try {
     info = await controlRequest(where.controlSocket, 'info', { timeoutMs: 2000 });
