@@ -74,6 +74,12 @@ export const AgentConfigFields = {
   topologyTimeoutMs: ms(100, 600_000),
   /** How long to wait for every alias's address before applying what has come. */
   addressTimeoutMs: ms(100, 600_000),
+  /**
+   * The daemon tells systemd it is up (READY) at the latest this long after it started, once the
+   * stack is built, even while some aliases still have no address (STATUS names them; it keeps
+   * asking). Below the unit's TimeoutStartSec, so a partly addressed filer is not restarted.
+   */
+  readyTimeoutMs: ms(1_000, 3_600_000),
   /** First DHCP retransmission delay (RFC 2131 §4.1: 4 s; the curve scales with it). */
   retransmitBaseMs: ms(10, 64_000),
   /** How often a running agent asks for the topology again, to notice a newer generation. */
@@ -102,6 +108,7 @@ export const AGENT_DEFAULTS = {
   cacheDir: DEFAULT_CACHE_DIR,
   topologyTimeoutMs: 10_000,
   addressTimeoutMs: 10_000,
+  readyTimeoutMs: 60_000,
   retransmitBaseMs: 1_000,
   refreshIntervalMs: 300_000,
   retryIntervalMs: 30_000,
@@ -135,6 +142,7 @@ export const ENV_NAMES: Readonly<Record<AgentConfigKey, string>> = {
   keyFile: 'RACKSTRAP_KEY_FILE',
   topologyTimeoutMs: 'RACKSTRAP_TOPOLOGY_TIMEOUT_MS',
   addressTimeoutMs: 'RACKSTRAP_ADDRESS_TIMEOUT_MS',
+  readyTimeoutMs: 'RACKSTRAP_READY_TIMEOUT_MS',
   retransmitBaseMs: 'RACKSTRAP_RETRANSMIT_BASE_MS',
   refreshIntervalMs: 'RACKSTRAP_REFRESH_INTERVAL_MS',
   retryIntervalMs: 'RACKSTRAP_RETRY_INTERVAL_MS',
@@ -158,6 +166,7 @@ export const FLAG_NAMES: Readonly<Record<AgentConfigKey, string>> = {
   keyFile: '--key-file',
   topologyTimeoutMs: '--topology-timeout',
   addressTimeoutMs: '--address-timeout',
+  readyTimeoutMs: '--ready-timeout',
   retransmitBaseMs: '--retransmit-base',
   refreshIntervalMs: '--refresh-interval',
   retryIntervalMs: '--retry-interval',
@@ -294,6 +303,7 @@ export function parseTextSettings(
         break;
       case 'topologyTimeoutMs':
       case 'addressTimeoutMs':
+      case 'readyTimeoutMs':
       case 'retransmitBaseMs':
       case 'refreshIntervalMs':
       case 'retryIntervalMs': {

@@ -297,6 +297,11 @@ export class Agent {
     return { source, filer: c.topology.filer, generation: c.topology.generation, missing };
   }
 
+  /** The identifiers still without a lease while up from DHCP (none from the cache, or before it is up). */
+  missing(): string[] {
+    return this.#current?.source === 'dhcp' ? (this.#leaseSet?.missing() ?? []) : [];
+  }
+
   /** deps.ready, once: when the stack is up from the cache, or every alias has its address. */
   #tellReady(): void {
     const c = this.#current;

@@ -25,6 +25,8 @@ export interface AgentSettings {
   keyId: string | null;
   topologyTimeoutMs: number;
   addressTimeoutMs: number;
+  /** The daemon's READY deadline (agent-config.ts); the CLI's daemon reads it, default 60 s. */
+  readyTimeoutMs?: number;
   retransmitBaseMs: number;
   refreshIntervalMs: number;
   retryIntervalMs: number;
@@ -57,6 +59,7 @@ export async function resolveAgentSettings(config: AgentConfig, runner: Runner):
     keyId: key === undefined ? null : keyId(key),
     topologyTimeoutMs: config.topologyTimeoutMs,
     addressTimeoutMs: config.addressTimeoutMs,
+    readyTimeoutMs: config.readyTimeoutMs,
     retransmitBaseMs: config.retransmitBaseMs,
     refreshIntervalMs: config.refreshIntervalMs,
     retryIntervalMs: config.retryIntervalMs,

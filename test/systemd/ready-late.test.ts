@@ -81,3 +81,37 @@ t.test('no DHCP server at start and no cache: READY when the server comes, after
   const have = (await actual(l.lab, ns)).addresses;
   t.ok(have.includes('mgmt0 10.1.1.2/24') && have.includes('san0 10.2.2.2/24'), `at READY every address is there: ${have.join(', ')}`);
 });
+
+t.test('an alias still unaddressed at the ready deadline: READY anyway, STATUS names it, a warning; the late lease only updates STATUS', async (t) => {
+  const l = await flatLab(t, ['Filer1'], 'rcrd');
+  const dir = t.testdir({});
+  writeEmptyConfig(dir);
+  const config = join(dir, 'cluster.yaml');
+  writeFileSync(config, withSan1(false));
+  const server = await startServer(l, config, join(dir, 'leases.log'));
+  t.teardown(() => stopProcess(server.child));
+  const ns = l.ns.get('Filer1')!;
+  const sd = await notifyReceiver(t, 'rcrd');
+  const args = textArgs(agentArgs(l, join(dir, 'daemon'), ['--address-timeout', '1s', '--ready-timeout', '10s']));
+  const agent = l.lab.spawn(ns, process.execPath, [BIN, 'agent', ...args], { env: { NOTIFY_SOCKET: sd.socket } });
+  t.teardown(() => stopProcess(agent));
+  let log = '';
+  agent.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const waiting = await sd.waitFor((m) => m.startsWith('STATUS='), 30_000);
+  t.match(waiting, /no address yet for \S*:san1:Filer1$/, 'before the deadline, STATUS says what is missing');
+  t.notOk(sd.got.some((m) => m.includes('READY=1')), 'and it is not READY yet');
+  const ready = await sd.waitFor((m) => m.startsWith('READY=1'), 30_000);
+  t.match(ready, /^READY=1\nSTATUS=Filer1: up from DHCP, generation 1; no address yet for \S*:san1:Filer1 \(ready after 10s; still asking\)$/, 'READY at the deadline, naming san1');
+  const have = (await actual(l.lab, ns)).addresses;
+  t.ok(have.includes('mgmt0 10.1.1.2/24') && !have.some((a) => a.startsWith('san1 ')), `the rest is up, san1 has nothing: ${have.join(', ')}`);
+  t.match(log, /warn  ready-incomplete: telling systemd the filer is up after 10s without every address \(still asking for \S*san1/, 'a warning in the log');
+  // The reservation comes later: the agent, still asking, gets it; STATUS follows, no second READY.
+  await reloadServer(server, config, withSan1(true));
+  const whole = await sd.waitFor((m) => m === 'STATUS=Filer1: up from DHCP, generation 1', 30_000);
+  t.ok(whole, 'STATUS once san1 has its address');
+  t.ok((await actual(l.lab, ns)).addresses.includes('san1 10.2.2.7/24'), 'san1 addressed');
+  agent.kill('SIGTERM');
+  t.ok(await sd.waitFor((m) => m === 'STOPPING=1', 15_000), 'STOPPING=1');
+  await agent.catch(() => undefined);
+  t.equal(sd.got.filter((m) => m.startsWith('READY=1')).length, 1, 'READY once');
+});

@@ -17,6 +17,7 @@ export interface SettingsOptions {
   keyFile?: string;
   topologyTimeout?: string;
   addressTimeout?: string;
+  readyTimeout?: string;
   retransmitBase?: string;
   refreshInterval?: string;
   retryInterval?: string;
@@ -60,6 +61,7 @@ export function addSettingsOptions(cmd: Command, what: { timers: boolean }): Com
     cmd
       .option('--topology-timeout <duration>', 'wait for a topology answer this long, then use the cache (default 10s)')
       .option('--address-timeout <duration>', 'wait for every alias address this long (default 10s)')
+      .option('--ready-timeout <duration>', 'the daemon tells systemd it is up at the latest this long after its start, also with aliases still unaddressed (default 60s)')
       .option('--retransmit-base <duration>', 'first DHCP retransmission delay (default 1s; RFC 2131: 4s)')
       .option('--refresh-interval <duration>', 'ask for the topology again this often (default 5m)')
       .option('--retry-interval <duration>', 'after a failed change, try again this much later (default 30s)')

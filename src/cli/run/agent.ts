@@ -16,6 +16,7 @@ import { EXIT_ADDRESSES_MISSING } from '../exit-codes.js';
 import { ExitCode, type Io } from '../main.js';
 import { systemdNotifier, type Notifier } from '../../systemd/notify.js';
 import { loadSettings } from './settings.js';
+import { formatDuration } from '../../options/duration.js';
 import { advertiseMember } from '../../discovery/member.js';
 import type { Advertiser } from '../../discovery/advertiser.js';
 
@@ -30,9 +31,11 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
     io.out(`down: ${r.removed} step(s) removed what rackstrap built; ${r.released.length} lease(s) released${r.notReleased.length > 0 ? `, ${r.notReleased.length} not` : ''}`);
     return;
   }
-  // The daemon tells systemd it is up once the filer is whole (Agent's `ready`), however late.
+  // The daemon tells systemd it is up once the filer is whole (Agent's `ready`), or at the ready
+  // deadline once its stack is built (readyGate).
   const notifier = o.once ? undefined : systemdNotifier({ onError: (err) => log.warn('notify', `cannot tell systemd: ${err.message}`) });
-  const agent = new Agent(settings, { runner, log, pool, daemon: !o.once, ...netns, ...(notifier ? { ready: (status: string) => notifier.ready(status) } : {}) });
+  const gate = notifier === undefined ? undefined : readyGate(notifier);
+  const agent = new Agent(settings, { runner, log, pool, daemon: !o.once, ...netns, ...(gate ? { ready: gate.ready } : {}) });
   if (o.once) {
     let r;
     try {
@@ -47,7 +50,7 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
     if (r.missing.length > 0) throw new ExitCode(EXIT_ADDRESSES_MISSING);
     return;
   }
-  await runDaemon(agent, o.release ?? false, log, notifier!, (onRelease) =>
+  await runDaemon(agent, o.release ?? false, log, notifier!, gate!, settings.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, (onRelease) =>
     startAgentService({
       agent,
       runner,
@@ -62,24 +65,57 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
   );
 }
 
+/** The READY deadline when the settings give none (agent-config.ts has the same default). */
+const DEFAULT_READY_TIMEOUT_MS = 60_000;
+
+/** READY=1 at most once; what would have been another READY only updates STATUS. */
+export function readyGate(notifier: Notifier): { ready: (status: string) => void; readonly sent: boolean } {
+  let sent = false;
+  return {
+    ready: (status) => {
+      if (sent) return notifier.status(status);
+      sent = true;
+      notifier.ready(status);
+    },
+    get sent() {
+      return sent;
+    },
+  };
+}
+
 /** Runs until SIGTERM/SIGINT; SIGHUP asks for the topology now.
  *  READY (sent by the Agent's `ready`) once every alias is addressed or the stack is up from the
  *  cache, also when that happens late: after the address timeout (STATUS names what is missing
- *  meanwhile, and the agent keeps asking) or after DHCP answers a later round. Until then
- *  systemd's start timeout decides. */
+ *  meanwhile, and the agent keeps asking) or after DHCP answers a later round. At the ready
+ *  deadline (readyTimeoutMs after the start, default 60 s, below the unit's TimeoutStartSec=90),
+ *  a stack built from DHCP with aliases still unaddressed is READY anyway, STATUS naming them and a
+ *  warning in the log, so systemd does not restart a filer that is mostly up; the agent keeps
+ *  asking, and STATUS changes once they come. With nothing built yet (no DHCP answer, no cache) it
+ *  stays not READY: systemd's start timeout decides, and a restart loses nothing. */
 async function runDaemon(
   agent: Agent,
   release: boolean,
   log: AgentLog,
   notifier: Notifier,
+  gate: ReturnType<typeof readyGate>,
+  readyTimeoutMs: number,
   startService: (onRelease: () => void) => Promise<AgentService>,
   advertiseFrom: string | undefined,
 ): Promise<void> {
   let onStop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (onStop = resolve));
+  const deadline = setTimeout(() => {
+    const c = agent.current;
+    const missing = agent.missing();
+    if (gate.sent || c === undefined || missing.length === 0) return;
+    const what = `${c.topology.filer}: up from DHCP, generation ${c.topology.generation}; no address yet for ${missing.join(', ')}`;
+    log.warn('ready-incomplete', `telling systemd the filer is up after ${formatDuration(readyTimeoutMs)} without every address (still asking for ${missing.join(', ')})`, { missing });
+    gate.ready(`${what} (ready after ${formatDuration(readyTimeoutMs)}; still asking)`);
+  }, readyTimeoutMs);
   let service: AgentService | undefined;
   let advertiser: Advertiser | undefined;
   const stop = (signal: string, withRelease = release) => {
+    clearTimeout(deadline);
     log.info('signal', `${signal}: stopping`);
     notifier.stopping();
     // mDNS goodbye first, while the mgmt addresses are still there.
@@ -102,7 +138,8 @@ async function runDaemon(
     try {
       const up = await agent.bringUp();
       if (up.source !== 'none') {
-        if (up.missing.length > 0) notifier.status(`${up.filer}: up from DHCP, generation ${up.generation}; no address yet for ${up.missing.join(', ')}`);
+        // (Unless the deadline came first: its STATUS says the same, and that it is READY.)
+        if (up.missing.length > 0 && !gate.sent) notifier.status(`${up.filer}: up from DHCP, generation ${up.generation}; no address yet for ${up.missing.join(', ')}`);
         // Advertise the cluster on mgmt# only now that the stack (and its mgmt# interfaces) is up.
         if (advertiseFrom !== undefined) {
           const a = await advertiseMember({
@@ -129,6 +166,7 @@ async function runDaemon(
     }
     await stopped;
   } finally {
+    clearTimeout(deadline);
     log.flush();
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);

@@ -21,6 +21,7 @@ export function flagSettings(o: SettingsOptions): TextSettings {
     keyFile: pick(o.keyFile),
     topologyTimeoutMs: pick(o.topologyTimeout),
     addressTimeoutMs: pick(o.addressTimeout),
+    readyTimeoutMs: pick(o.readyTimeout),
     retransmitBaseMs: pick(o.retransmitBase),
     refreshIntervalMs: pick(o.refreshInterval),
     retryIntervalMs: pick(o.retryInterval),
