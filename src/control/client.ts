@@ -1,7 +1,7 @@
 // Asking the running agent over its control socket; every reply is checked against the schema of
 // its command (protocol.ts) before it is returned. The check uses the schemas' generated shapes
 // (reply-shapes.ts), not zod itself, so `rackstrap show` and `status` start without loading zod.
-import { connect } from 'node:net';
+import { statSync } from 'node:fs';
 import { RackstrapError } from '../errors.js';
 import { checkShape } from '../json-shape/check.js';
 import type { CommandName, ReplyOf } from './protocol.js';
@@ -22,7 +22,21 @@ export interface RequestOptions {
 
 let nextId = 1;
 
-export function controlRequest<C extends CommandName>(socketPath: string, command: C, opts: RequestOptions = {}): Promise<ReplyOf<C>> {
+/** Nothing at `path` (ENOENT); any other trouble (a folder we may not enter) is connect's to report. */
+function isAbsent(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
+  }
+}
+
+const noAgent = (socketPath: string, cause?: unknown) => new NoAgentError(`no agent is running (nothing answers on ${socketPath})`, cause === undefined ? {} : { cause });
+
+export async function controlRequest<C extends CommandName>(socketPath: string, command: C, opts: RequestOptions = {}): Promise<ReplyOf<C>> {
+  // No socket file, no agent: said without loading node:net (`status` with no agent starts faster).
+  if (isAbsent(socketPath)) throw noAgent(socketPath);
+  const { connect } = await import('node:net');
   const id = nextId++;
   return new Promise((resolve, reject) => {
     const conn = connect(socketPath);
@@ -40,7 +54,7 @@ export function controlRequest<C extends CommandName>(socketPath: string, comman
     conn.setEncoding('utf8');
     conn.on('connect', () => conn.write(`${JSON.stringify({ v: CONTROL_VERSION, id, command })}\n`));
     conn.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') finish(new NoAgentError(`no agent is running (nothing answers on ${socketPath})`, { cause: err }));
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') finish(noAgent(socketPath, err));
       else if (err.code === 'EACCES' || err.code === 'EPERM') finish(new RackstrapError('RS_DENIED', `permission denied on ${socketPath}: the agent's control socket is for root`, { cause: err }));
       else finish(new RackstrapError('RS_CONTROL', `${socketPath}: ${err.message}`, { cause: err }));
     });

@@ -42,7 +42,13 @@ function sourcesOf(url: string): string[] {
 const HEAVY = ['/node_modules/yaml/', '/node_modules/zod/', '/node_modules/execa/'];
 const runModules = (mods: string[]) => mods.filter((m) => m.includes('/dist/src/cli/run/')).map((m) => m.replace(/.*\/cli\/run\//, ''));
 
-for (const args of [['--version'], ['--help'], ['gen', '--help'], ['agent', '--help']]) {
+t.test('rackstrap --version loads nothing of the CLI: it answers before the commands are loaded', async (t) => {
+  const r = await loaded(t, ['--version']);
+  t.equal(r.code, 0);
+  t.same(r.raw.filter((m) => m.startsWith(`${ROOT}/dist/`)), []);
+});
+
+for (const args of [['--help'], ['gen', '--help'], ['agent', '--help']]) {
   t.test(`rackstrap ${args.join(' ')} loads no command implementation, nor yaml, zod or execa`, async (t) => {
     const r = await loaded(t, args);
     t.equal(r.code, 0);
@@ -72,7 +78,7 @@ t.test('rackstrap validate loads validate and none of the other commands', async
 });
 
 t.test('bin/rackstrap.js runs the bundle, which is as new as the compiled modules', async (t) => {
-  const r = await loaded(t, ['--version']);
+  const r = await loaded(t, ['--help']);
   t.ok(r.raw.includes(`${ROOT}/dist/bundle/main.js`), 'the bundle');
   t.same(r.raw.filter((m) => m.startsWith(`${ROOT}/dist/src/`)), [], 'no compiled module of dist/src');
 });
