@@ -6,8 +6,7 @@
 // or JSON lines with --log-format json (../../bootstrap/agent-log.ts).
 import type { AgentLog } from '../../bootstrap/agent-log.js';
 import { Agent, AgentStoppedError, NoConfigurationError } from '../../bootstrap/bootstrap.js';
-import { bringDown } from '../../bootstrap/down.js';
-import { startAgentService, type AgentService } from '../../control/agent-service.js';
+import type { AgentService } from '../../control/agent-service.js';
 import { UsageError } from '../../errors.js';
 import { version } from '../version.js';
 import { defaultControlSocket } from '../../bootstrap/locations.js';
@@ -17,8 +16,9 @@ import { ExitCode, type Io } from '../main.js';
 import { systemdNotifier, type Notifier } from '../../systemd/notify.js';
 import { loadSettings } from './settings.js';
 import { formatDuration } from '../../options/duration.js';
-import { advertiseMember } from '../../discovery/member.js';
 import type { Advertiser } from '../../discovery/advertiser.js';
+// What only the daemon (the control socket, mDNS through avahi's D-Bus) or --down needs is imported
+// when it runs: `agent --once` on the boot path loads neither.
 
 export async function run(io: Io, o: AgentOptions): Promise<void> {
   if (o.down && (o.once || o.release)) throw new UsageError('agent: --down runs on its own (not with --once or --release)');
@@ -27,6 +27,7 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
   const { runner, pool } = runtime;
   const netns = runtime.netns === undefined ? {} : { netns: runtime.netns };
   if (o.down) {
+    const { bringDown } = await import('../../bootstrap/down.js');
     const r = await bringDown(settings, { runner, log, pool, ...netns });
     io.out(`down: ${r.removed} step(s) removed what rackstrap built; ${r.released.length} lease(s) released${r.notReleased.length > 0 ? `, ${r.notReleased.length} not` : ''}`);
     return;
@@ -50,6 +51,7 @@ export async function run(io: Io, o: AgentOptions): Promise<void> {
     if (r.missing.length > 0) throw new ExitCode(EXIT_ADDRESSES_MISSING);
     return;
   }
+  const { startAgentService } = await import('../../control/agent-service.js');
   await runDaemon(agent, o.release ?? false, log, notifier!, gate!, settings.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, (onRelease) =>
     startAgentService({
       agent,
@@ -142,6 +144,7 @@ async function runDaemon(
         if (up.missing.length > 0 && !gate.sent) notifier.status(`${up.filer}: up from DHCP, generation ${up.generation}; no address yet for ${up.missing.join(', ')}`);
         // Advertise the cluster on mgmt# only now that the stack (and its mgmt# interfaces) is up.
         if (advertiseFrom !== undefined) {
+          const { advertiseMember } = await import('../../discovery/member.js');
           const a = await advertiseMember({
             cacheDir: advertiseFrom,
             version: version(),
