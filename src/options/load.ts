@@ -4,7 +4,7 @@
 // two reporting all they find. Positions come from the YAML document itself (parseDocument +
 // LineCounter), so a rule only names a path.
 import * as path from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { core as zcore } from 'zod';
 import { ConfigError, type Problem } from '../errors.js';
 import { readLimited } from '../input/read-limited.js';
@@ -12,7 +12,7 @@ import { ClusterDescription } from './schema.js';
 import { normalizeDescription, type ResolvedFiler } from './normalize.js';
 import { checkCluster } from './rules/index.js';
 import { formatPath, type Finding, type Path } from './rules/context.js';
-import { checkAliases, parseDocumentBounded, type BoundProblem } from './yaml-bounds.js';
+import { checkDocument, parseDocumentBounded, type BoundProblem } from './yaml-bounds.js';
 import { firstLine, firstYamlError, yamlProblemAt } from './yaml-syntax.js';
 
 /** A cluster description that passed every rule: what every later part of rackstrap starts from. */
@@ -46,8 +46,8 @@ export async function loadClusterFile(file: string): Promise<LoadedCluster> {
 /** Validates description text; `fileName` is used in problems and to resolve cluster.keyFile. */
 export function loadClusterText(text: string, fileName: string): LoadedCluster {
   const lineCounter = new LineCounter();
-  // yaml's own uniqueKeys check compares each key with every earlier key of its map: quadratic,
-  // seconds for a 16,000-server cluster. duplicateKeyErrors does the same check in one pass.
+  // Repeated keys are found by checkDocument (one walk, with the alias limit), not by yaml's own
+  // uniqueKeys, which is quadratic in the keys of a mapping.
   const at = (line: number, col: number) => ({ file: fileName, line, col });
   const boundProblem = (b: BoundProblem): ConfigError => new ConfigError([yamlProblemAt(b.offset, b.rule, text, lineCounter, fileName)]);
   const parsedYaml = parseDocumentBounded(text, { lineCounter, uniqueKeys: false });
@@ -55,7 +55,8 @@ export function loadClusterText(text: string, fileName: string): LoadedCluster {
   const doc = parsedYaml.doc;
   // A syntax error stops at the first one, shown with its line: the parser's later errors mostly
   // come from where it lost its place.
-  const syntax = firstYamlError([...doc.errors, ...duplicateKeyErrors(doc)], text, lineCounter, fileName);
+  const checked = checkDocument(doc);
+  const syntax = firstYamlError([...doc.errors, ...checked.duplicateKeys], text, lineCounter, fileName);
   if (syntax !== undefined) throw new ConfigError([syntax]);
   const yamlWarnings: Problem[] = doc.warnings.map((w) => ({ file: fileName, ...lineCounter.linePos(w.pos[0]), field: '(yaml)', rule: firstLine(w.message), severity: 'warning' }));
   if (text.includes('\0')) throw new ConfigError([{ ...at(1, 1), field: '(document)', rule: 'binary data, not a YAML cluster description', severity: 'error' }]);
@@ -64,9 +65,8 @@ export function loadClusterText(text: string, fileName: string): LoadedCluster {
   const locate = makeLocator(doc, lineCounter);
   const toProblem = (f: Finding): Problem => ({ file: fileName, ...locate(f.path), field: formatPath(f.path), rule: f.rule, severity: f.severity });
 
-  const aliases = checkAliases(doc);
-  if (aliases) throw boundProblem(aliases);
-  // checkAliases bounds what aliases expand to; yaml's own count (a product per anchor) would
+  if (checked.aliases) throw boundProblem(checked.aliases);
+  // checkDocument bounds what aliases expand to; yaml's own count (a product per anchor) would
   // refuse some of what it allows, and only with an exception.
   const data: unknown = doc.toJS({ maxAliasCount: -1 });
   if (!isMap(doc.contents)) {
@@ -205,24 +205,4 @@ function makeLocator(doc: Document, lc: LineCounter): (p: Path) => { line: numbe
     if (!range) return { line: 1, col: 1 };
     return pos(range[0]);
   };
-}
-
-/** Duplicate keys in any mapping, as yaml's uniqueKeys would report them (at the repeated key). */
-function duplicateKeyErrors(doc: Document): Array<{ pos: [number, number]; message: string }> {
-  const found: Array<{ pos: [number, number]; message: string }> = [];
-  visit(doc, {
-    Map(_key, map) {
-      const seen = new Set<unknown>();
-      for (const pair of map.items) {
-        const k = pair.key;
-        const id = isScalar(k) ? k.value : k;
-        if (seen.has(id)) {
-          const start = (isScalar(k) && k.range?.[0]) || 0;
-          found.push({ pos: [start, start + 1], message: `Map keys must be unique${isScalar(k) ? ` ("${String(k.value)}" appears twice)` : ''}` });
-        }
-        seen.add(id);
-      }
-    },
-  });
-  return found;
 }

@@ -40,6 +40,10 @@ const lower = (s: string): string => s.toLowerCase();
 
 /** Lower-cases a record's keys; a second spelling of a key already seen is an error. */
 function lowerKeys<T>(rec: Record<string, T>, path: Path, findings: Finding[], what = 'interface'): Record<string, T> {
+  // Usually every key is lower-case already: the record is then used as it is (no copy per server).
+  let allLower = true;
+  for (const key of Object.keys(rec)) if (key !== lower(key)) allLower = false;
+  if (allLower) return rec;
   const out: Record<string, T> = {};
   const firstSpelling = new Map<string, string>();
   for (const [key, value] of Object.entries(rec)) {
@@ -226,12 +230,13 @@ export function normalizeDescription(d: ClusterDescription): Normalized {
     resolved.set(name, { name, baseMac: id.mac, baseMacNic: id.nic, nics, template: f.template, stack, addresses, origins });
   }
 
-  const vservers = Object.fromEntries(
-    Object.entries(d.vservers).map(([name, v]) => [name, { ...v, addresses: lowerKeys(v.addresses, ['vservers', name, 'addresses'], findings) }]),
-  );
-  const mysql = Object.fromEntries(
-    Object.entries(d.mysql).map(([role, m]) => [role, { ...m, addresses: lowerKeys(m.addresses, ['mysql', role, 'addresses'], findings) }]),
-  );
+  // A server whose alias names are lower-case already is kept as parsed, not copied.
+  const withLowerAddresses = <V extends { addresses: Record<string, unknown> }>(v: V, path: Path): V => {
+    const addresses = lowerKeys(v.addresses, path, findings);
+    return addresses === v.addresses ? v : { ...v, addresses };
+  };
+  const vservers = Object.fromEntries(Object.entries(d.vservers).map(([name, v]) => [name, withLowerAddresses(v, ['vservers', name, 'addresses'])]));
+  const mysql = Object.fromEntries(Object.entries(d.mysql).map(([role, m]) => [role, withLowerAddresses(m, ['mysql', role, 'addresses'])]));
 
   return { description: { ...d, templates, filers, vservers, mysql }, filers: resolved, findings, unresolved };
 }

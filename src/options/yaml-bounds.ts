@@ -47,6 +47,11 @@ export function parseDocumentBounded(text: string, options: { lineCounter: LineC
   }
   const composer = new Composer({ uniqueKeys: options.uniqueKeys });
   let doc: Document | undefined;
+  // yaml's Parser looks up process.env.LOG_TOKENS (its debugging switch) for every token, and
+  // each look-up of process.env is a call into the C library: about a sixth of the parse of a
+  // large description. The parse is synchronous, so a plain copy stands in meanwhile.
+  const env = process.env;
+  process.env = { ...env };
   try {
     for (const d of composer.compose(tokens(), true, text.length)) {
       if (!doc) doc = d as Document;
@@ -59,8 +64,22 @@ export function parseDocumentBounded(text: string, options: { lineCounter: LineC
   } catch (e) {
     if (e instanceof TooDeep) return { ok: false, problem: { offset: e.offset, rule: `nested more than ${MAX_NESTING} levels deep; a cluster description nests at most ${MAX_NESTING} mappings and lists` } };
     throw e;
+  } finally {
+    process.env = env;
   }
   return { ok: true, doc: doc! };
+}
+
+/** A key repeated in one mapping, as yaml's uniqueKeys would report it (at the repeated key). */
+export interface DuplicateKey {
+  pos: [number, number];
+  message: string;
+}
+
+/** What one walk over a document finds: repeated keys, and the first alias past the limit. */
+export interface DocumentCheck {
+  duplicateKeys: DuplicateKey[];
+  aliases: BoundProblem | undefined;
 }
 
 /**
@@ -68,25 +87,38 @@ export function parseDocumentBounded(text: string, options: { lineCounter: LineC
  * refers to a node containing itself; undefined when the aliases are within bounds.
  */
 export function checkAliases(doc: Document, limit = MAX_ALIAS_VALUES): BoundProblem | undefined {
+  return checkDocument(doc, limit).aliases;
+}
+
+/**
+ * One walk over the document's own nodes (aliases are not followed: an anchored node's size is
+ * computed where it stands and an alias adds it) finding both the keys repeated in a mapping and
+ * the aliases past `limit`. yaml's own uniqueKeys compares each key with every earlier key of its
+ * map (quadratic: seconds for a 16,000-server cluster); a set per map makes it one pass. The walk
+ * goes on after an alias problem, so a repeated key later in the file is still found (a syntax
+ * error is reported before the limits).
+ */
+export function checkDocument(doc: Document, limit = MAX_ALIAS_VALUES): DocumentCheck {
   const anchors = new Map<string, Node>();
   const sizes = new Map<Node, number>();
   const inProgress = new Set<Node>();
+  const duplicateKeys: DuplicateKey[] = [];
   let added = 0;
   let problem: BoundProblem | undefined;
   const at = (n: Node) => n.range?.[0] ?? 0;
 
-  // Values a node stands for once expanded. Recursion is bounded by MAX_NESTING (checked at parse),
-  // plus one level per alias followed, and an alias is only followed to an anchor seen before it.
+  // Values a node stands for once expanded. Recursion is bounded by MAX_NESTING (checked at parse).
   function size(n: unknown): number {
-    if (problem || n === null || n === undefined) return 0;
+    if (n === null || n === undefined) return 0;
     if (isAlias(n)) {
       const target = anchors.get(n.source);
       if (target === undefined) return 1; // yaml reports the unresolved alias itself
       if (inProgress.has(target)) {
-        problem = { offset: at(n), rule: `alias *${n.source} refers to a node that contains it` };
+        problem ??= { offset: at(n), rule: `alias *${n.source} refers to a node that contains it` };
         return 0;
       }
-      const s = sizeOf(target);
+      // An anchor is only ever seen before its aliases, and a collection is sized once it closes.
+      const s = sizes.get(target) ?? 1;
       added += s;
       if (added > limit && !problem) {
         problem = { offset: at(n), rule: `alias *${n.source} takes what aliases repeat past ${limit.toLocaleString('en')} values; a description may repeat at most ${limit.toLocaleString('en')} values through aliases` };
@@ -101,10 +133,20 @@ export function checkAliases(doc: Document, limit = MAX_ALIAS_VALUES): BoundProb
       if (n.anchor) anchors.set(n.anchor, n);
       inProgress.add(n);
       let s = 1;
+      const seen = isMap(n) ? new Set<unknown>() : undefined;
       for (const it of n.items) {
-        if (isPair(it)) s += size(it.key) + size(it.value);
-        else s += size(it);
-        if (problem) break;
+        if (isPair(it)) {
+          if (seen) {
+            const k = it.key;
+            const id = isScalar(k) ? k.value : k;
+            if (seen.has(id)) {
+              const start = (isScalar(k) && k.range?.[0]) || 0;
+              duplicateKeys.push({ pos: [start, start + 1], message: `Map keys must be unique${isScalar(k) ? ` ("${String(k.value)}" appears twice)` : ''}` });
+            }
+            seen.add(id);
+          }
+          s += size(it.key) + size(it.value);
+        } else s += size(it);
       }
       inProgress.delete(n);
       sizes.set(n, s);
@@ -112,10 +154,6 @@ export function checkAliases(doc: Document, limit = MAX_ALIAS_VALUES): BoundProb
     }
     return 1;
   }
-  // An anchored node's size is computed where it stands; an alias reuses it.
-  function sizeOf(target: Node): number {
-    return sizes.get(target) ?? (isScalar(target) ? 1 : size(target));
-  }
   size(doc.contents);
-  return problem;
+  return { duplicateKeys, aliases: problem };
 }

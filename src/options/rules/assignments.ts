@@ -12,7 +12,19 @@ export interface Assignment {
   path: Path;
 }
 
-export function assignmentsOf(d: ClusterDescription): Assignment[] {
+const computed = new WeakMap<ClusterDescription, readonly Assignment[]>();
+
+/** Every address of the description, in file order; computed once per description (several rules read it). */
+export function assignmentsOf(d: ClusterDescription): readonly Assignment[] {
+  let out = computed.get(d);
+  if (!out) {
+    out = listAssignments(d);
+    computed.set(d, out);
+  }
+  return out;
+}
+
+function listAssignments(d: ClusterDescription): Assignment[] {
   const out: Assignment[] = [];
   const add = (address: string, label: string, path: Path): void => {
     out.push({ address, ip: parseIp(address), label, path });

@@ -24,16 +24,22 @@ export interface Cidr {
 const BITS: Record<Family, number> = { 4: 32, 6: 128 };
 
 function parseIpv4(text: string): bigint | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let v = 0n;
-  for (const p of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    v = (v << 8n) | BigInt(n);
+  // Four decimal parts of 0-255 without leading zeros, read by hand: splitting and matching each
+  // part against a pattern took a fifth of the rules' time on a large description.
+  const n = text.length;
+  let v = 0;
+  let i = 0;
+  for (let part = 0; ; part++) {
+    const start = i;
+    let x = 0;
+    for (let c = text.charCodeAt(i); i < n && c >= 48 && c <= 57; c = text.charCodeAt(++i)) x = x * 10 + (c - 48);
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || (digits > 1 && text.charCodeAt(start) === 48) || x > 255) return undefined;
+    v = v * 256 + x;
+    if (part === 3) return i === n ? BigInt(v) : undefined;
+    if (text.charCodeAt(i) !== 46) return undefined; // '.'
+    i++;
   }
-  return v;
 }
 
 function parseIpv6(text: string): bigint | undefined {
