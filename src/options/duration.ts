@@ -7,13 +7,16 @@ const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h
 
 export type PlainUnit = 'ms' | 's';
 
-/** Milliseconds (whole), or why `text` is not a duration. */
+/**
+ * Milliseconds (whole), or why `text` is not a duration. The reason does not repeat the value
+ * (`not a duration; write it like ...`): the caller shows it once, where it names the setting.
+ */
 export function durationMs(text: string | number, plain: PlainUnit): { ok: true; ms: number } | { ok: false; reason: string } {
   const s = typeof text === 'number' ? String(text) : text.trim();
   const m = /^([0-9]{1,12}(?:\.[0-9]{1,3})?)(ms|s|m|h|d)?$/.exec(s);
-  if (m === null) return { ok: false, reason: `"${s}" is not a duration; write it like 500ms, 10s, 2m or 1h${plain === 'ms' ? ' (a plain number is milliseconds)' : ' (a plain number is seconds)'}` };
+  if (m === null) return { ok: false, reason: `not a duration; write it like 500ms, 10s, 2m or 1h${plain === 'ms' ? ' (a plain number is milliseconds)' : ' (a plain number is seconds)'}` };
   const ms = Number(m[1]) * UNIT_MS[m[2] ?? plain]!;
-  if (!Number.isInteger(ms)) return { ok: false, reason: `"${s}" is not a whole number of milliseconds` };
+  if (!Number.isInteger(ms)) return { ok: false, reason: 'not a whole number of milliseconds' };
   return { ok: true, ms };
 }
 
@@ -26,7 +29,7 @@ export function formatDuration(ms: number): string {
 /** A command-line duration in milliseconds within [min, max], or a UsageError naming the flag. */
 export function durationArg(text: string, flag: string, o: { plain: PlainUnit; min: number; max: number }): number {
   const r = durationMs(text, o.plain);
-  if (!r.ok) throw new UsageError(`${flag}: ${r.reason}`);
+  if (!r.ok) throw new UsageError(`${flag}: "${text.trim()}" is ${r.reason}`);
   if (r.ms < o.min || r.ms > o.max) throw new UsageError(`${flag}: ${text} is out of range: from ${formatDuration(o.min)} to ${formatDuration(o.max)}`);
   return r.ms;
 }

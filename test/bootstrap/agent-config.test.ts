@@ -95,7 +95,7 @@ t.test('every bad value reported at once, with where it came from', async (t) =>
     new RegExp(`^${f}:3:16 nics.bond0: NIC map keys are the topology names eth0`),
     new RegExp(`^${f}:4:1 colour: unknown setting "colour"`),
     /^RACKSTRAP_NICS: "eth0" is not <eth#>=<kernel name>/,
-    /^RACKSTRAP_RETRY_INTERVAL_MS: .*\(got "soon"\)/,
+    /^RACKSTRAP_RETRY_INTERVAL_MS: not a duration; [^"]*\(got "soon"\)$/,
     /^--base-mac: must be a MAC address/,
     /^--no-<feature>: unknown feature "teleport" \(features: bond, /,
     /^--log-level: /,
