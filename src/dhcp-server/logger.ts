@@ -6,6 +6,8 @@
 
 import type { LogLevel } from './respond.js';
 import { formatLogLine, type LineStyle } from '../log/line.js';
+// Lines caused by client input are limited per kind and source (src/log/limiter.ts).
+export { LogLimiter } from '../log/limiter.js';
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -107,80 +109,5 @@ export class RateLimitedCounter {
     this.#logger.log('warn', this.#event, { count, total: this.total, reasons: Object.fromEntries(this.#pending), last: this.#example });
     this.#pending = new Map();
     this.#lastAt = this.#clock();
-  }
-}
-
-/** One kind of line from one source, as LogLimiter counts it. */
-interface LimiterEntry {
-  last: number;
-  suppressed: number;
-}
-
-/**
- * Lines caused by client input (a warning about a request, a failed send) are limited per kind
- * and source: at most one line per `intervalMs` for each, the first at once; what is left out is
- * counted and the count rides on the next line of that key (`suppressed`) or on the summary
- * (takeSuppressed). Sources are what a client cannot vary at will (a cluster identifier, an
- * interface, a relay); past `maxKeys` keys, new sources of a kind share one key, so neither the
- * lines nor the memory grow with a flood of made-up senders.
- */
-export class LogLimiter {
-  readonly #intervalMs: number;
-  readonly #maxKeys: number;
-  readonly #clock: () => number;
-  readonly #entries = new Map<string, LimiterEntry>();
-
-  constructor(opts: { intervalMs?: number; maxKeys?: number; clock?: () => number } = {}) {
-    this.#intervalMs = opts.intervalMs ?? 1000;
-    this.#maxKeys = opts.maxKeys ?? 1024;
-    this.#clock = opts.clock ?? Date.now;
-  }
-
-  /** undefined: leave the line out. Else write it, with the number of lines of its key left out since the last one. */
-  admit(kind: string, source: string): number | undefined {
-    const now = this.#clock();
-    const entry = this.#entry(`${kind}\t${source}`, kind, now);
-    if (now - entry.last < this.#intervalMs) {
-      entry.suppressed++;
-      return undefined;
-    }
-    const n = entry.suppressed;
-    entry.last = now;
-    entry.suppressed = 0;
-    return n;
-  }
-
-  #entry(key: string, kind: string, now: number): LimiterEntry {
-    let entry = this.#entries.get(key);
-    if (entry !== undefined) return entry;
-    if (this.#entries.size >= this.#maxKeys) {
-      // Full: forget keys with nothing pending that are past their interval; else share a key.
-      for (const [k, e] of this.#entries) if (e.suppressed === 0 && now - e.last >= this.#intervalMs) this.#entries.delete(k);
-      if (this.#entries.size >= this.#maxKeys) key = `${kind}\t(other sources)`;
-      entry = this.#entries.get(key);
-      if (entry !== undefined) return entry;
-    }
-    entry = { last: -Infinity, suppressed: 0 };
-    this.#entries.set(key, entry);
-    return entry;
-  }
-
-  /** Counts left out and not yet reported, by `kind source` (at most `max` keys, the rest summed), reset to zero. */
-  takeSuppressed(max = 20): { counts: Record<string, number>; total: number } | undefined {
-    const counts: Record<string, number> = {};
-    let total = 0;
-    let listed = 0;
-    let rest = 0;
-    for (const [key, e] of this.#entries) {
-      if (e.suppressed === 0) continue;
-      total += e.suppressed;
-      if (listed < max) {
-        counts[key.replace('\t', ' from ')] = e.suppressed;
-        listed++;
-      } else rest += e.suppressed;
-      e.suppressed = 0;
-    }
-    if (rest > 0) counts['(other kinds and sources)'] = rest;
-    return total === 0 ? undefined : { counts, total };
   }
 }
