@@ -67,3 +67,17 @@ t.test('validate on the bomb and the nesting: exit 1 with the rule, no stack, bo
     t.ok(r.maxRssMb < 300, `${file}: peak RSS ${r.maxRssMb.toFixed(0)} MB`);
   }
 });
+
+t.test('a repeated key is a syntax error at the repeat, also after an alias past the limit', async (t) => {
+  t.same(problemsOf('cluster:\n  name: a\n  name: b\n').map((p) => p.split('\n')[0]), ['hostile.yaml:3:3 (yaml): Map keys must be unique ("name" appears twice)']);
+  // The syntax error comes first, wherever it is: the walk that counts aliases goes on past the bomb.
+  t.match(problemsOf(`${bomb}a0: again\n`), [/^hostile\.yaml:11:1 \(yaml\): Map keys must be unique \("a0" appears twice\)/]);
+});
+
+t.test('the parse leaves process.env as it found it, also when it stops early', async (t) => {
+  const env = process.env;
+  t.ok(parseDocumentBounded('a: 1\n', { lineCounter: new LineCounter(), uniqueKeys: false }).ok);
+  t.equal(process.env, env);
+  t.notOk(parseDocumentBounded(`${'['.repeat(100)}`, { lineCounter: new LineCounter(), uniqueKeys: false }).ok);
+  t.equal(process.env, env, 'after a document nested too deeply');
+});
