@@ -34,3 +34,21 @@ t.test('formatIp is RFC 5952 and round-trips', async (t) => {
   fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), (v) => parseIp(formatIp(6, v))?.value === v));
   fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), (v) => parseIp(formatIp(4, v))?.value === v));
 });
+
+t.test('IPv4 text: four decimal parts 0-255 without leading zeros, nothing else', async (t) => {
+  // The rule as a pattern, the oracle for the hand-written reader.
+  const octet = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
+  const dotted = new RegExp(`^${octet}\\.${octet}\\.${octet}\\.${octet}$`);
+  const expected = (s: string): bigint | undefined => (dotted.test(s) ? s.split('.').reduce((v, p) => (v << 8n) | BigInt(p), 0n) : undefined);
+  for (const s of ['0.0.0.0', '255.255.255.255', '1.2.3.4', '1.2.3.4.', '.1.2.3', '1.2.3.04', '1.2.3.256', '1.2.3.1000', '1..2.3', '1.2.3', '1.2.3.4.5', '', '1.2.3.-4', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.٣']) {
+    t.equal(parseIp(s)?.family === 4 ? parseIp(s)!.value : undefined, expected(s), JSON.stringify(s));
+  }
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom('0', '1', '2', '5', '9', '.', '00', '25', '255', '256', 'a', ' '), { maxLength: 12 }), (parts) => {
+      const s = parts.join('');
+      const got = parseIp(s);
+      return (got?.family === 4 ? got.value : undefined) === expected(s);
+    }),
+    { numRuns: 5000 },
+  );
+});
