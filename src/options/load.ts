@@ -2,8 +2,10 @@
 // with file:line:col. Three stages: YAML syntax (the first error only, shown with its line and a
 // caret), the zod shape (schema.ts), then normalization and the cross-field rules (rules/), these
 // two reporting all they find. Positions come from the YAML document itself (parseDocument +
-// LineCounter), so a rule only names a path.
+// LineCounter), so a rule only names a path. A clean description is first read quickly, without
+// positions (yaml-quick.ts); the document is built only when something is to be reported.
 import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { core as zcore } from 'zod';
 import { ConfigError, type Problem } from '../errors.js';
@@ -14,6 +16,7 @@ import { checkCluster } from './rules/index.js';
 import { formatPath, type Finding, type Path } from './rules/context.js';
 import { checkDocument, parseDocumentBounded, type BoundProblem } from './yaml-bounds.js';
 import { firstLine, firstYamlError, yamlProblemAt } from './yaml-syntax.js';
+import { readYamlQuick } from './yaml-quick.js';
 
 /** A cluster description that passed every rule: what every later part of rackstrap starts from. */
 export interface LoadedCluster {
@@ -43,8 +46,79 @@ export async function loadClusterFile(file: string): Promise<LoadedCluster> {
   return loadClusterText(bytes.toString('utf8'), file);
 }
 
-/** Validates description text; `fileName` is used in problems and to resolve cluster.keyFile. */
-export function loadClusterText(text: string, fileName: string): LoadedCluster {
+/** How many descriptions each read took: the quick one (plain data) or the full one (positions). */
+export const descriptionReads = { quick: 0, full: 0 };
+
+export interface LoadTextOptions {
+  /**
+   * 'full' reads with yaml's document from the start; by default the quick read is tried first
+   * and the full one runs only when the quick one cannot vouch for the text or finds anything to
+   * report (see yaml-quick.ts).
+   */
+  read?: 'full';
+}
+
+/**
+ * Validates description text; `fileName` is used in problems and to resolve cluster.keyFile.
+ * A clean description is read quickly (js-yaml, data only); one with any problem, error or warning,
+ * is read again with yaml's document, so every problem has its position and the same wording.
+ */
+export function loadClusterText(text: string, fileName: string, options: LoadTextOptions = {}): LoadedCluster {
+  let earlier: Checked | undefined;
+  if (options.read !== 'full') {
+    const quick = readYamlQuick(text);
+    if (quick.ok) {
+      const checked = checkData(quick.data);
+      if (checked.ok && checked.findings.length === 0) {
+        descriptionReads.quick++;
+        return loaded(fileName, checked.normalized, []);
+      }
+      earlier = { data: quick.data, checked };
+    }
+  }
+  descriptionReads.full++;
+  return loadFull(text, fileName, earlier);
+}
+
+/** The quick read's data and what the checks found in it. */
+interface Checked {
+  data: unknown;
+  checked: CheckedData;
+}
+
+type CheckedData =
+  | { ok: false; issues: zcore.$ZodIssue[] }
+  | { ok: true; normalized: ReturnType<typeof normalizeDescription>; findings: Finding[] };
+
+/** The zod shape, normalization and the cross-field rules on plain data. */
+function checkData(data: unknown): CheckedData {
+  const parsed = ClusterDescription.safeParse(data);
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues };
+  const normalized = normalizeDescription(parsed.data);
+  // A filer whose template is missing has an unknown stack: every rule about it would only echo
+  // that one mistake (no mgmt0, VsvrB cannot start there, ...), so stop at normalization then.
+  const findings = normalized.unresolved.length
+    ? normalized.findings
+    : [...normalized.findings, ...checkCluster(normalized.description, normalized.filers)];
+  return { ok: true, normalized, findings };
+}
+
+function loaded(fileName: string, normalized: ReturnType<typeof normalizeDescription>, warnings: Problem[]): LoadedCluster {
+  const keyFile = normalized.description.cluster.keyFile;
+  return {
+    file: fileName,
+    description: normalized.description,
+    filers: normalized.filers,
+    warnings,
+    keyFile: keyFile === undefined ? undefined : path.resolve(path.dirname(fileName), keyFile),
+  };
+}
+
+/**
+ * The full read: yaml's document with every node's position, for the messages. `earlier` is the
+ * quick read's data and findings, used again only when the document's data is the same.
+ */
+function loadFull(text: string, fileName: string, earlier?: Checked): LoadedCluster {
   const lineCounter = new LineCounter();
   // Repeated keys are found by checkDocument (one walk, with the alias limit), not by yaml's own
   // uniqueKeys, which is quadratic in the keys of a mapping.
@@ -72,27 +146,15 @@ export function loadClusterText(text: string, fileName: string): LoadedCluster {
   if (!isMap(doc.contents)) {
     throw new ConfigError([{ ...at(1, 1), field: '(document)', rule: 'a cluster description is a YAML mapping with cluster, scope and filers', severity: 'error' }]);
   }
-  const parsed = ClusterDescription.safeParse(data);
-  if (!parsed.success) {
-    throw new ConfigError([...yamlWarnings, ...parsed.error.issues.flatMap((i) => issueFindings(i, data)).map(toProblem)].sort(byPosition));
+  // The checks are a function of the data: when the quick read gave the same data, what they found
+  // there is what they would find again (the rules' work is not done twice).
+  const result = earlier !== undefined && isDeepStrictEqual(data, earlier.data) ? earlier.checked : checkData(data);
+  if (!result.ok) {
+    throw new ConfigError([...yamlWarnings, ...result.issues.flatMap((i) => issueFindings(i, data)).map(toProblem)].sort(byPosition));
   }
-
-  const normalized = normalizeDescription(parsed.data);
-  // A filer whose template is missing has an unknown stack: every rule about it would only echo
-  // that one mistake (no mgmt0, VsvrB cannot start there, ...), so stop at normalization then.
-  const findings = normalized.unresolved.length
-    ? normalized.findings
-    : [...normalized.findings, ...checkCluster(normalized.description, normalized.filers)];
-  const problems = [...yamlWarnings, ...findings.map(toProblem)].sort(byPosition);
+  const problems = [...yamlWarnings, ...result.findings.map(toProblem)].sort(byPosition);
   if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems);
-  const keyFile = normalized.description.cluster.keyFile;
-  return {
-    file: fileName,
-    description: normalized.description,
-    filers: normalized.filers,
-    warnings: problems,
-    keyFile: keyFile === undefined ? undefined : path.resolve(path.dirname(fileName), keyFile),
-  };
+  return loaded(fileName, result.normalized, problems);
 }
 
 function byPosition(a: Problem, b: Problem): number {
