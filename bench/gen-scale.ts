@@ -19,6 +19,11 @@ const PER_FILER = Number(process.argv[3] ?? 252);
 const REPEATS = Number(process.argv[4] ?? 5);
 
 const hex = (n: number): string => n.toString(16).padStart(2, '0').toUpperCase();
+/**
+ * NIC `nic` of filer `f`: 00:07:34, the filer's index in two bytes, the NIC. Distinct for up to
+ * 65,536 filers; eth0's is the base MAC, so a valid description has no warning about it.
+ */
+const mac = (f: number, nic: number): string => `00:07:34:${hex(f >> 8)}:${hex(f & 255)}:${hex(nic)}`;
 /** The address `n` after `base` (both as 32-bit numbers), dotted. */
 function ip(base: number, n: number): string {
   const v = (base + n) >>> 0;
@@ -30,7 +35,7 @@ export function describeScaleCluster(filers: number, perFiler: number): string {
   const mgmt = (10 << 24) >>> 0; // 10.0.0.0/16
   const data = ((10 << 24) | (128 << 16)) >>> 0; // 10.128.0.0/12
   const d: Record<string, unknown> = {
-    cluster: { name: 'scale', id: '00:07:34:AA:00:01', generation: 1 },
+    cluster: { name: 'scale', id: '00:07:35:00:00:01', generation: 1 }, // apart from every filer's MACs (00:07:34:...)
     scope: {
       domain: 'scale.example',
       dns: ['10.0.0.53'],
@@ -57,8 +62,8 @@ export function describeScaleCluster(filers: number, perFiler: number): string {
   for (let f = 0; f < filers; f++) {
     const name = `F${f}`;
     fs[name] = {
-      baseMac: `00:07:34:${hex(f)}:00:00`,
-      nics: { eth0: `00:07:34:${hex(f)}:00:01`, eth1: `00:07:34:${hex(f)}:00:02`, eth2: `00:07:34:${hex(f)}:00:03` },
+      baseMac: mac(f, 0),
+      nics: { eth0: mac(f, 0), eth1: mac(f, 1), eth2: mac(f, 2) },
       template: 'std',
       addresses: { mgmt0: ip(mgmt, 10 + f) },
     };

@@ -54,8 +54,8 @@ export function describeSharedTable(servers: number, opts: { gateways?: number; 
     },
     templates: { std: { aliases: { mgmt0: 'eth0', data0: 'eth1' } } },
     filers: {
-      F0: { baseMac: '00:07:34:00:00:00', nics: { eth0: '00:07:34:00:00:01', eth1: '00:07:34:00:00:02' }, template: 'std', addresses: { mgmt0: '10.0.0.10' } },
-      F1: { baseMac: '00:07:34:01:00:00', nics: { eth0: '00:07:34:01:00:01', eth1: '00:07:34:01:00:02' }, template: 'std', addresses: { mgmt0: '10.0.0.11' } },
+      F0: { baseMac: '00:07:34:00:00:00', nics: { eth0: '00:07:34:00:00:00', eth1: '00:07:34:00:00:01' }, template: 'std', addresses: { mgmt0: '10.0.0.10' } },
+      F1: { baseMac: '00:07:34:01:00:00', nics: { eth0: '00:07:34:01:00:00', eth1: '00:07:34:01:00:01' }, template: 'std', addresses: { mgmt0: '10.0.0.11' } },
     },
     vservers,
   });
