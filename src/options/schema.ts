@@ -202,8 +202,8 @@ export const ServerPair = z.strictObject({
   /** sync: a reply waits for the partner to have the lease on disk; async: faster, a takeover may lose the last changes. */
   mode: z.enum(['sync', 'async'], { error: 'must be sync or async' }).default('sync'),
   heartbeatMs: z.int().min(10).max(600_000).default(100),
-  /** The partner is gone after this long unheard on every path. */
-  deadMs: z.int().min(10).max(600_000).default(500),
+  /** The partner is gone after this long unheard on every path; default ten heartbeats. */
+  deadMs: z.int().min(10).max(600_000).optional(),
   /** The service address (address/length) the active holds; default: vs_mgmt's management address. */
   serviceAddress: z.string().regex(/^[0-9.]+\/[0-9]{1,2}$/, 'must be an IPv4 address with its prefix length, like 10.1.1.250/24').optional(),
   /** The two servers, by the names they use in the pair (--pair-name). */

@@ -173,105 +173,124 @@ export function readHeader(buf: Buffer): SyncHeader | undefined | string {
 const ROLE_CODE = new Map<Role, number>(ROLES.map((r, i) => [r, i + 1]));
 const OP_CODE = new Map<SyncLeaseOp, number>(LEASE_OPS.map((o, i) => [o, i + 1]));
 
-class Writer {
-  readonly parts: Buffer[] = [];
-  u8(v: number): void {
-    this.parts.push(Buffer.from([v & 0xff]));
-  }
-  u16(v: number): void {
-    const b = Buffer.alloc(2);
-    b.writeUInt16BE(v);
-    this.parts.push(b);
-  }
-  u32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(v >>> 0);
-    this.parts.push(b);
-  }
-  time(v: number): void {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(v))));
-    this.parts.push(b);
-  }
-  bytes(b: Buffer): void {
-    this.parts.push(b);
-  }
-  str8(s: string): void {
-    const b = Buffer.from(s, 'utf8');
-    if (b.length > 255) throw new RangeError(`sync: text over 255 bytes: ${s.slice(0, 40)}…`);
-    this.u8(b.length);
-    this.parts.push(b);
-  }
-  str16(s: string): void {
-    const b = Buffer.from(s, 'utf8');
-    if (b.length > 0xffff) throw new RangeError('sync: text over 65535 bytes');
-    this.u16(b.length);
-    this.parts.push(b);
-  }
-  param(type: number, optional: boolean, data: Buffer): void {
-    if (data.length < 1 || data.length > 255) throw new RangeError(`sync: parameter ${type} must hold 1-255 bytes`);
-    this.u8((optional ? OPTIONAL : 0) | (type & 0x7f));
-    this.u8(data.length);
-    this.parts.push(data);
-  }
-  done(): Buffer {
-    return Buffer.concat(this.parts);
+// Encoding sizes each message first and writes it into one buffer (no per-field allocations: a
+// table copy encodes thousands of leases at once).
+
+const TWO_32 = 2 ** 32;
+
+function textBytes(s: string, max: number, what: string): number {
+  const n = Buffer.byteLength(s, 'utf8');
+  if (n > max) throw new RangeError(max === 255 ? `sync: text over 255 bytes: ${s.slice(0, 40)}…` : `sync: ${what} over ${max} bytes`);
+  return n;
+}
+
+function originOf(e: LeaseEntry, o: WriteOptions): Buffer | undefined {
+  if ((o.minor ?? SYNC_MINOR) < 1 || e.origin === undefined || e.origin === '') return undefined;
+  const b = Buffer.from(e.origin, 'utf8');
+  return b.length > 255 ? b.subarray(0, 255) : b;
+}
+
+function checkParam(type: number, data: Buffer): void {
+  if (data.length < 1 || data.length > 255) throw new RangeError(`sync: parameter ${type} must hold 1-255 bytes`);
+}
+
+/** Bytes of an entry's body (after its 4-byte entry header). */
+function bodySize(e: SyncEntry, o: WriteOptions): number {
+  switch (e.kind) {
+    case 'hello':
+      return 8 + 1 + 1 + 4 + 1 + textBytes(e.name, 255, 'hello name');
+    case 'heartbeat':
+      return 8 + 1 + 1 + 2 + 4 + 4;
+    case 'lease': {
+      let n = 1 + 1 + 4 + 8 + 8 + 2 + textBytes(e.client, 0xffff, 'text') + 1 + textBytes(e.label, 255, 'label') + 1 + textBytes(e.hw, 255, 'hw');
+      const origin = originOf(e, o);
+      if (origin) n += 2 + origin.length;
+      for (const p of o.extraLeaseParams ?? []) {
+        checkParam(p.type, p.data);
+        n += 2 + p.data.length;
+      }
+      return n;
+    }
+    case 'ack':
+    case 'snapshot-end':
+      return 4;
   }
 }
 
-function entryBody(e: SyncEntry, o: WriteOptions): { kind: number; body: Buffer } {
-  const w = new Writer();
+function writeTime(buf: Buffer, v: number, off: number): number {
+  const t = Math.max(0, Math.floor(v));
+  const hi = Math.floor(t / TWO_32);
+  buf.writeUInt32BE(hi >>> 0, off);
+  buf.writeUInt32BE((t - hi * TWO_32) >>> 0, off + 4);
+  return off + 8;
+}
+
+function writeText8(buf: Buffer, s: string, off: number): number {
+  const n = buf.write(s, off + 1, 'utf8');
+  buf[off] = n;
+  return off + 1 + n;
+}
+
+function writeParam(buf: Buffer, type: number, optional: boolean, data: Buffer, off: number): number {
+  buf[off] = (optional ? OPTIONAL : 0) | (type & 0x7f);
+  buf[off + 1] = data.length;
+  data.copy(buf, off + 2);
+  return off + 2 + data.length;
+}
+
+/** Writes an entry's body at `off`; returns the offset after it. */
+function writeBody(e: SyncEntry, o: WriteOptions, buf: Buffer, off: number): number {
   switch (e.kind) {
     case 'hello':
-      w.bytes(fixed(e.nonce, 8, 'hello nonce'));
-      w.u8(ROLE_CODE.get(e.role)!);
-      w.u8(e.preferred ? 1 : 0);
-      w.u32(e.leases);
-      w.str8(e.name);
-      return { kind: ENTRY.hello, body: w.done() };
+      fixed(e.nonce, 8, 'hello nonce').copy(buf, off);
+      buf[off + 8] = ROLE_CODE.get(e.role)!;
+      buf[off + 9] = e.preferred ? 1 : 0;
+      buf.writeUInt32BE(e.leases >>> 0, off + 10);
+      return writeText8(buf, e.name, off + 14);
     case 'heartbeat':
-      w.bytes(fixed(e.nonce, 8, 'heartbeat nonce'));
-      w.u8(ROLE_CODE.get(e.role)!);
-      w.u8((e.holdsService ? 1 : 0) | (e.hearsPartner ? 2 : 0) | (e.closing ? 4 : 0));
-      w.u16(0);
-      w.u32(e.acked);
-      w.u32(e.leases);
-      return { kind: ENTRY.heartbeat, body: w.done() };
+      fixed(e.nonce, 8, 'heartbeat nonce').copy(buf, off);
+      buf[off + 8] = ROLE_CODE.get(e.role)!;
+      buf[off + 9] = (e.holdsService ? 1 : 0) | (e.hearsPartner ? 2 : 0) | (e.closing ? 4 : 0);
+      buf.writeUInt16BE(0, off + 10);
+      buf.writeUInt32BE(e.acked >>> 0, off + 12);
+      buf.writeUInt32BE(e.leases >>> 0, off + 16);
+      return off + 20;
     case 'lease': {
-      w.u8(OP_CODE.get(e.op)!);
-      w.u8(0);
-      w.u32(e.address);
-      w.time(e.until);
-      w.time(e.at);
-      w.str16(e.client);
-      w.str8(e.label);
-      w.str8(e.hw);
-      if ((o.minor ?? SYNC_MINOR) >= 1 && e.origin !== undefined && e.origin !== '') w.param(PARAM_LEASE_ORIGIN, true, Buffer.from(e.origin, 'utf8').subarray(0, 255));
-      for (const p of o.extraLeaseParams ?? []) w.param(p.type, p.optional, p.data);
-      return { kind: ENTRY.lease, body: w.done() };
+      buf[off] = OP_CODE.get(e.op)!;
+      buf[off + 1] = 0;
+      buf.writeUInt32BE(e.address >>> 0, off + 2);
+      off = writeTime(buf, e.until, off + 6);
+      off = writeTime(buf, e.at, off);
+      const n = buf.write(e.client, off + 2, 'utf8');
+      buf.writeUInt16BE(n, off);
+      off = writeText8(buf, e.label, off + 2 + n);
+      off = writeText8(buf, e.hw, off);
+      const origin = originOf(e, o);
+      if (origin) off = writeParam(buf, PARAM_LEASE_ORIGIN, true, origin, off);
+      for (const p of o.extraLeaseParams ?? []) off = writeParam(buf, p.type, p.optional, p.data, off);
+      return off;
     }
     case 'ack':
-      w.u32(e.upTo);
-      return { kind: ENTRY.ack, body: w.done() };
+      buf.writeUInt32BE(e.upTo >>> 0, off);
+      return off + 4;
     case 'snapshot-end':
-      w.u32(e.total);
-      return { kind: ENTRY.snapshotEnd, body: w.done() };
+      buf.writeUInt32BE(e.total >>> 0, off);
+      return off + 4;
   }
 }
+
+const ENTRY_CODE: Record<SyncEntry['kind'], number> = { hello: ENTRY.hello, heartbeat: ENTRY.heartbeat, lease: ENTRY.lease, ack: ENTRY.ack, 'snapshot-end': ENTRY.snapshotEnd };
 
 function fixed(b: Buffer, n: number, what: string): Buffer {
   if (b.length !== n) throw new RangeError(`sync: ${what} must be ${n} bytes`);
   return b;
 }
 
-function entryBytes(kind: number, optional: boolean, body: Buffer): Buffer {
-  const size = 4 + body.length;
+function writeEntryHead(buf: Buffer, kind: number, optional: boolean, size: number, off: number): void {
   if (size > 0xffff) throw new RangeError('sync: entry over 65535 bytes');
-  const head = Buffer.alloc(4);
-  head[0] = (optional ? OPTIONAL : 0) | (kind & 0x7f);
-  head[1] = 0; // entry layout version
-  head.writeUInt16BE(size, 2);
-  return Buffer.concat([head, body]);
+  buf[off] = (optional ? OPTIONAL : 0) | (kind & 0x7f);
+  buf[off + 1] = 0; // entry layout version
+  buf.writeUInt16BE(size, off + 2);
 }
 
 /** The tag: HMAC-SHA256 over a domain string, the session and the message before the tag, first 16 bytes. */
@@ -282,26 +301,43 @@ export function tagOf(key: Buffer, session: Buffer, signed: Buffer): Buffer {
 /** Encodes one message, tagged for `session` (16 bytes; see docs/sync-format.md). */
 export function encodeSyncMessage(msg: SyncMessage, key: Buffer, session: Buffer, o: WriteOptions = {}): Buffer {
   if (session.length !== SESSION_BYTES) throw new RangeError(`sync: session must be ${SESSION_BYTES} bytes`);
-  const entries: Buffer[] = msg.entries.map((e) => {
-    const { kind, body } = entryBody(e, o);
-    return entryBytes(kind, false, body);
-  });
-  for (const x of o.extraEntries ?? []) entries.push(entryBytes(x.kind, x.optional, x.data));
-  if (entries.length > MAX_ENTRIES) throw new RangeError(`sync: at most ${MAX_ENTRIES} entries per message`);
-  const bodyLength = entries.reduce((n, b) => n + b.length, 0);
-  const length = HEADER_BYTES + bodyLength + TAG_BYTES;
+  const extra = o.extraEntries ?? [];
+  const count = msg.entries.length + extra.length;
+  if (count > MAX_ENTRIES) throw new RangeError(`sync: at most ${MAX_ENTRIES} entries per message`);
+  const sizes = new Array<number>(msg.entries.length);
+  let length = HEADER_BYTES + TAG_BYTES;
+  for (let i = 0; i < msg.entries.length; i++) {
+    sizes[i] = 4 + bodySize(msg.entries[i]!, o);
+    if (sizes[i]! > 0xffff) throw new RangeError('sync: entry over 65535 bytes');
+    length += sizes[i]!;
+  }
+  for (const x of extra) length += 4 + x.data.length;
   if (length > MAX_MESSAGE_BYTES) throw new RangeError(`sync: message of ${length} bytes is over the ${MAX_MESSAGE_BYTES}-byte limit`);
-  const head = Buffer.alloc(HEADER_BYTES);
-  head.writeUInt16BE(MAGIC, 0);
-  head[2] = o.major ?? SYNC_MAJOR;
-  head[3] = o.minor ?? SYNC_MINOR;
-  head[4] = MESSAGE[msg.kind];
-  head[5] = msg.flags & 0xff;
-  head.writeUInt16BE(entries.length, 6);
-  head.writeUInt32BE(length, 8);
-  head.writeUInt32BE(msg.seq >>> 0, 12);
-  const signed = Buffer.concat([head, ...entries]);
-  return Buffer.concat([signed, tagOf(key, session, signed)]);
+  const buf = Buffer.allocUnsafe(length);
+  buf.writeUInt16BE(MAGIC, 0);
+  buf[2] = o.major ?? SYNC_MAJOR;
+  buf[3] = o.minor ?? SYNC_MINOR;
+  buf[4] = MESSAGE[msg.kind];
+  buf[5] = msg.flags & 0xff;
+  buf.writeUInt16BE(count, 6);
+  buf.writeUInt32BE(length, 8);
+  buf.writeUInt32BE(msg.seq >>> 0, 12);
+  let off = HEADER_BYTES;
+  for (let i = 0; i < msg.entries.length; i++) {
+    const e = msg.entries[i]!;
+    writeEntryHead(buf, ENTRY_CODE[e.kind], false, sizes[i]!, off);
+    const end = writeBody(e, o, buf, off + 4);
+    if (end !== off + sizes[i]!) throw new Error(`sync: entry ${i + 1} wrote ${end - off} bytes, sized ${sizes[i]}`);
+    off = end;
+  }
+  for (const x of extra) {
+    writeEntryHead(buf, x.kind, x.optional, 4 + x.data.length, off);
+    x.data.copy(buf, off + 4);
+    off += 4 + x.data.length;
+  }
+  const signedEnd = length - TAG_BYTES;
+  tagOf(key, session, buf.subarray(0, signedEnd)).copy(buf, signedEnd);
+  return buf;
 }
 
 /** Most lease entries that fit one message with room to spare (a lease entry is at most ~600 bytes). */
@@ -335,10 +371,12 @@ class Reader {
   }
   time(what: string): number {
     this.need(8, what);
-    const v = this.buf.readBigUInt64BE(this.off);
+    const hi = this.buf.readUInt32BE(this.off);
+    const lo = this.buf.readUInt32BE(this.off + 4);
     this.off += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(`${what} out of range`);
-    return Number(v);
+    // Above 2^53 - 1 a number cannot hold it exactly.
+    if (hi > 0x1fffff) throw new FormatError(`${what} out of range`);
+    return hi * TWO_32 + lo;
   }
   bytes(n: number, what: string): Buffer {
     this.need(n, what);
@@ -363,9 +401,10 @@ function roleOf(code: number): Role {
 }
 
 /** Parameters a reader of `v` knows, per entry kind. */
+const LEASE_PARAMS_1_1: ReadonlySet<number> = new Set([PARAM_LEASE_ORIGIN]);
+const NO_PARAMS: ReadonlySet<number> = new Set();
 function knownParams(v: ReaderVersion, kind: number): ReadonlySet<number> {
-  if (kind === ENTRY.lease && v.minor >= 1) return new Set([PARAM_LEASE_ORIGIN]);
-  return new Set();
+  return kind === ENTRY.lease && v.minor >= 1 ? LEASE_PARAMS_1_1 : NO_PARAMS;
 }
 
 /** Reads the parameters after an entry's fixed part. Unknown optional ones are skipped; counts them. */

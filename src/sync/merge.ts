@@ -99,19 +99,37 @@ export function mergeOps(table: LeaseTable, entries: readonly LeaseEntry[], now:
  * Quarantines are only ever lengthened (an address kept out of use a little longer is harmless).
  */
 export function replaceOps(table: LeaseTable, entries: readonly LeaseEntry[], now: number): DurableOp[] {
-  const want = new Map<number, LeaseEntry>();
+  const want = new Map<number, string>();
+  const binds = replaceChunkOps(table, entries, now, want);
+  // The releases first, as one table copy in one piece always had them.
+  return [...replaceEndOps(table, want, now), ...binds];
+}
+
+/**
+ * One chunk of the active's table, as it arrives: the binds (and longer quarantines) that make
+ * `table` hold what the chunk holds; `want` collects address → client of every lease seen, for
+ * replaceEndOps after the last chunk. Applied chunk by chunk, then replaceEndOps, the result is
+ * replaceOps of the whole table.
+ */
+export function replaceChunkOps(table: LeaseTable, entries: readonly LeaseEntry[], now: number, want: Map<number, string>): DurableOp[] {
   const ops: DurableOp[] = [];
-  for (const e of entries) if (e.op === 'bind' && e.until > now) want.set(e.address, e);
-  for (const l of [...table.bound(now)]) {
-    if (want.get(l.address)?.client !== l.client) ops.push({ op: 'release', address: l.address, client: l.client });
-  }
-  for (const e of want.values()) {
-    const here = table.at(e.address);
-    if (here && here.state === 'bound' && here.client === e.client && here.expires === e.until) continue;
-    ops.push({ op: 'bind', address: e.address, client: e.client, expires: e.until, label: e.label, hw: e.hw });
-  }
   for (const e of entries) {
-    if (e.op === 'decline' && (table.quarantinedUntil(e.address, now) ?? 0) < e.until) ops.push({ op: 'decline', address: e.address, client: '', until: e.until });
+    if (e.op === 'bind') {
+      if (e.until <= now) continue;
+      want.set(e.address, e.client);
+      const here = table.at(e.address);
+      if (here && here.state === 'bound' && here.client === e.client && here.expires === e.until) continue;
+      ops.push({ op: 'bind', address: e.address, client: e.client, expires: e.until, label: e.label, hw: e.hw });
+    } else if (e.op === 'decline' && (table.quarantinedUntil(e.address, now) ?? 0) < e.until) {
+      ops.push({ op: 'decline', address: e.address, client: '', until: e.until });
+    }
   }
+  return ops;
+}
+
+/** After the last chunk: the releases of every lease the active's table (`want`) does not have. */
+export function replaceEndOps(table: LeaseTable, want: ReadonlyMap<number, string>, now: number): DurableOp[] {
+  const ops: DurableOp[] = [];
+  for (const l of table.bound(now)) if (want.get(l.address) !== l.client) ops.push({ op: 'release', address: l.address, client: l.client });
   return ops;
 }

@@ -21,11 +21,11 @@ import type { LeaseStore } from '../dhcp-server/leases.js';
 import type { Logger } from '../dhcp-server/logger.js';
 import type { PairHooks } from '../dhcp-server/pair-hooks.js';
 import {
-  FLAG, HEADER_BYTES, LEASES_PER_MESSAGE, MessageSplitter, decodeSyncMessage, encodeSyncMessage, readHeader,
+  FLAG, HEADER_BYTES, LEASES_PER_MESSAGE, MESSAGE, MessageSplitter, decodeSyncMessage, encodeSyncMessage, readHeader,
   type HeartbeatEntry, type LeaseEntry, type Role, type SyncEntry, type SyncMessage,
 } from './format.js';
 import { cutStateOf, dynamicRanges, partnerDownGuard, type CutState, type Half } from './guard.js';
-import { futureActive, mergeOps, replaceOps } from './merge.js';
+import { futureActive, mergeOps, replaceChunkOps, replaceEndOps } from './merge.js';
 import type { ServiceAddress } from './service-address.js';
 
 export type SyncMode = 'sync' | 'async';
@@ -123,8 +123,24 @@ class Session {
   future: 'me' | 'partner' | undefined;
   /** The partner writes 1.1 or older: both tables are exchanged at once and merged on both sides. */
   legacy = false;
-  /** Chunks of the active's table received so far (the standby replaces its own at the last). */
-  incoming: LeaseEntry[] = [];
+  /** Address → client of the active's table so far (the standby releases the rest after the last chunk). */
+  want = new Map<number, string>();
+  /** Lease-log writes of the partner's table not yet on disk. */
+  copyWrites = 0;
+  /** The partner's last chunk came; the copy is done once every write of it is on disk. */
+  copyLast = false;
+  copyDone = false;
+  copyFailed = false;
+  /** What follows the copy (acknowledge it, answer with the merged table, settle). */
+  copyFinish: (() => void) | undefined;
+  /** performance.now() of the hello, the first and the last chunk of the partner's table. */
+  /** Frames read but not yet handled (a table copy is handled one chunk per turn of the event loop). */
+  frames: Buffer[] = [];
+  draining = false;
+  streamError: string | undefined;
+  helloAt = 0;
+  firstChunkAt = 0;
+  lastChunkAt = 0;
   /** The partner said it closes this connection on purpose (it is alive). */
   partnerClosing = false;
   received = 0;
@@ -175,11 +191,13 @@ export class Pair implements PairHooks {
 
   constructor(settings: PairSettings, deps: PairDeps) {
     this.#s = {
+      // The same defaults as serve's (settings.ts): dead after ten heartbeats, the connection
+      // and acknowledgment timeouts three heartbeats short of that.
       heartbeatMs: 100,
-      sessionDeadMs: 300,
-      partnerDeadMs: 500,
+      sessionDeadMs: 700,
+      partnerDeadMs: 1000,
       startupWaitMs: 1000,
-      ackTimeoutMs: 300,
+      ackTimeoutMs: 700,
       ...settings,
       statusFile: settings.statusFile,
     };
@@ -374,13 +392,38 @@ export class Pair implements PairHooks {
   }
 
   #onData(session: Session, chunk: Buffer): void {
-    if (session.closed) return;
+    if (session.closed || session.streamError !== undefined) return;
     const { frames, error } = session.splitter.push(chunk);
-    for (const frame of frames) {
+    for (const f of frames) session.frames.push(f);
+    session.streamError = error;
+    this.#drain(session);
+  }
+
+  /**
+   * Handles the frames read so far, in order. After a chunk of a table copy the rest waits for
+   * the next turn of the event loop: a copy of many chunks that arrived at once would otherwise
+   * hold the loop for all of them, and the heartbeats (timers) this server owes its partner
+   * would stop for that long — long enough, on a busy machine, for the partner to close the
+   * connection as dead and start the copy over.
+   */
+  #drain(session: Session): void {
+    if (session.draining) return;
+    session.draining = true;
+    while (session.frames.length > 0) {
       if (session.closed) return;
+      const frame = session.frames.shift()!;
       this.#onFrame(session, frame);
+      if (frame[4] === MESSAGE.snapshot && session.frames.length > 0) {
+        setImmediate(() => {
+          session.draining = false;
+          this.#drain(session);
+        });
+        return;
+      }
     }
-    if (error) {
+    session.draining = false;
+    const error = session.streamError;
+    if (error !== undefined && !session.closed) {
       this.#refuse('malformed', { detail: error });
       this.#dropSession(session, `unreadable stream: ${error}`);
     }
@@ -419,6 +462,7 @@ export class Pair implements PairHooks {
         this.#session = session;
         this.#sendHello(session);
       }
+      session.helloAt = performance.now();
       session.partnerNonce = Buffer.from(hello.nonce);
       session.partnerName = hello.name;
       session.lastReceived = performance.now();
@@ -522,14 +566,17 @@ export class Pair implements PairHooks {
 
   /**
    * A chunk of the partner's table. The future active (and either side with a 1.1 partner) merges
-   * it into its own table (merge.ts); the future standby collects the active's merged table and,
-   * at its last chunk, replaces its own with it.
+   * it into its own table (merge.ts); the future standby makes its table the active's merged one,
+   * chunk by chunk as they come (the binds of each chunk on disk while the next is on its way),
+   * and after the last releases whatever the active's table does not have.
    */
   #applySnapshot(session: Session, m: SyncMessage): void {
     const now = Date.now();
     const table = this.#d.store.table;
     const last = (m.flags & FLAG.last) !== 0;
     const replace = (m.flags & FLAG.pairTable) !== 0 && session.future === 'partner';
+    if (session.firstChunkAt === 0) session.firstChunkAt = performance.now();
+    if (last) session.lastChunkAt = performance.now();
     let total: number | undefined;
     const leases: LeaseEntry[] = [];
     for (const e of m.entries) {
@@ -538,36 +585,54 @@ export class Pair implements PairHooks {
       session.received++;
       leases.push(e);
     }
-    let ops: DurableOp[];
+    this.#writeCopy(session, replace ? replaceChunkOps(table, leases, now, session.want) : mergeOps(table, leases, now), now);
+    if (!last) return;
     if (replace) {
-      for (const e of leases) session.incoming.push(e);
-      ops = last ? replaceOps(table, session.incoming, now) : [];
-      if (last) session.incoming = [];
-    } else {
-      ops = mergeOps(table, leases, now);
+      this.#writeCopy(session, replaceEndOps(table, session.want, now), now);
+      session.want = new Map();
     }
-    for (const op of ops) this.#told.apply(op);
+    session.copyLast = true;
     const finish = (): void => {
-      if (!last) return;
       session.haveTheirs = true;
       // The active's table is sent after the active has merged ours: it has ours.
       if (replace) session.theyHaveMine = true;
       const ms = performance.now() - session.started;
       this.#lastResync = { leases: session.received, ms: Math.round(ms) };
-      this.#d.log.notice('pair-resynced', { partner: session.partnerName, leases: session.received, expected: total, ms: Math.round(ms), leasesNow: table.size.leases, how: replace ? 'replaced by the active\'s table' : 'merged' });
+      this.#d.log.notice('pair-resynced', { partner: session.partnerName, leases: session.received, expected: total, ms: Math.round(ms), leasesNow: table.size.leases,
+        phases: { hello: Math.round(session.helloAt - session.started), firstChunk: Math.round(session.firstChunkAt - session.started), lastChunk: Math.round(session.lastChunkAt - session.started) }, how: replace ? 'replaced by the active\'s table' : 'merged' });
       this.#send(session, { kind: 'ack', seq: 0, flags: 0, entries: [{ kind: 'snapshot-end', total: session.received }] });
       // The future active answers with the merged table, which the standby makes its own.
       if (!session.legacy && session.future === 'me' && !session.sentSnapshot) this.#sendSnapshot(session, true);
       this.#maybeSettle(session);
     };
-    if (!this.#d.store.commit(ops, now, (err) => {
+    session.copyFinish = finish;
+    this.#maybeFinishCopy(session);
+  }
+
+  /** Queues one chunk's changes for the lease log (one write and one sync for the chunk). */
+  #writeCopy(session: Session, ops: DurableOp[], now: number): void {
+    for (const op of ops) this.#told.apply(op);
+    session.copyWrites++;
+    const queued = this.#d.store.commit(ops, now, (err) => {
+      session.copyWrites--;
       if (err) {
+        if (session.copyFailed) return;
+        session.copyFailed = true;
         this.#d.log.log('error', 'pair-resync-write-failed', { error: err.message });
-        this.#closeSession('cannot write the partner table');
+        this.#dropSession(session, 'cannot write the partner table');
         return;
       }
-      finish();
-    })) finish();
+      this.#maybeFinishCopy(session);
+    });
+    if (!queued) session.copyWrites--;
+  }
+
+  #maybeFinishCopy(session: Session): void {
+    if (!session.copyLast || session.copyWrites > 0 || session.copyDone || session.copyFailed || session.closed) return;
+    session.copyDone = true;
+    const finish = session.copyFinish;
+    session.copyFinish = undefined;
+    finish?.();
   }
 
   // ---- updates and acknowledgments ----
@@ -688,6 +753,14 @@ export class Pair implements PairHooks {
   // ---- roles ----
 
   #tick(): void {
+    // Decided after this turn's reads: a server whose own event loop was held up (a busy
+    // machine, a long write) has its partner's heartbeats waiting in its sockets, and must read
+    // them before it judges the partner silent. Timers run before the reads of a turn, checks
+    // (setImmediate) after them.
+    setImmediate(() => this.#judge());
+  }
+
+  #judge(): void {
     if (this.#stopped) return;
     const now = performance.now();
     const s = this.#session;
@@ -725,6 +798,10 @@ export class Pair implements PairHooks {
   }
 
   #goAlone(reason: string, unconfirmed: ReadonlySet<number>): void {
+    // A connection still open counts for nothing from here on: no change of the partner's is
+    // confirmed by a server that serves alone (the connection timeout, shorter than the dead
+    // time, has normally closed it already).
+    if (this.#session && !this.#session.closed) this.#closeSession('serving alone');
     const now = Date.now();
     this.#cut = cutStateOf(this.#d.store.table, now, unconfirmed, this.#told);
     const half: Half = this.#s.preferred ? 'lower' : 'upper';

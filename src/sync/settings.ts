@@ -21,8 +21,27 @@ export interface PairFlags {
   serviceAddress?: string;
   /** Default 100. */
   pairHeartbeatMs?: number;
-  /** Default 500. */
+  /** Default 1000 (ten heartbeats). */
   pairDeadMs?: number;
+  /** Default: the dead time less three heartbeats. */
+  pairConnectionTimeoutMs?: number;
+  /** Default: the dead time less three heartbeats. */
+  pairAckTimeoutMs?: number;
+}
+
+export const DEFAULT_HEARTBEAT_MS = 100;
+/** Heartbeats the partner may miss on every path before it counts as gone. */
+export const DEFAULT_DEAD_HEARTBEATS = 10;
+
+/**
+ * The connection and acknowledgment timeouts from the heartbeat and the dead time: by default
+ * three heartbeats less than the dead time, so a server whose partner went quiet closes the
+ * connection (and serves alone, under the guard) before that partner could take over, yet a
+ * partner that is only slow — a loaded machine, a long write — has most of the dead time to
+ * answer. Never less than two heartbeats.
+ */
+export function derivedTimeoutMs(heartbeatMs: number, deadMs: number): number {
+  return Math.max(2 * heartbeatMs, deadMs - 3 * heartbeatMs);
 }
 
 /** This host's IPv4 addresses (which of the pair's servers this is, when no --pair-name says). */
@@ -94,11 +113,20 @@ export function pairSettingsFromFlags(f: PairFlags): (Omit<PairSettings, 'secret
   if (f.pairPeer === undefined) throw new UsageError('--pair-name needs --pair-peer (the partner\'s sync endpoint)');
   if (f.pairSecretFile === undefined) throw new UsageError('--pair-name needs --pair-secret-file (the shared secret, in a file)');
   const mode = f.pairMode ?? 'sync';
-  const heartbeatMs = f.pairHeartbeatMs ?? 100;
-  const deadMs = f.pairDeadMs ?? 500;
+  const heartbeatMs = f.pairHeartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const deadMs = f.pairDeadMs ?? DEFAULT_DEAD_HEARTBEATS * heartbeatMs;
   if (mode !== 'sync' && mode !== 'async') throw new UsageError(`--pair-mode: expected sync or async, got ${JSON.stringify(mode)}`);
   for (const p of f.pairPath) if (!IPV4.test(p)) throw new UsageError(`--pair-path: expected an IPv4 address, got ${JSON.stringify(p)}`);
   if (deadMs < 3 * heartbeatMs) throw new UsageError(`--pair-dead-ms (${deadMs}) must be at least three heartbeats (3 × ${heartbeatMs} ms)`);
+  const timeout = derivedTimeoutMs(heartbeatMs, deadMs);
+  const connectionMs = f.pairConnectionTimeoutMs ?? timeout;
+  const ackMs = f.pairAckTimeoutMs ?? timeout;
+  for (const [flag, v] of [['--pair-connection-timeout-ms', connectionMs], ['--pair-ack-timeout-ms', ackMs]] as const) {
+    // Past the dead time the partner could already serve alone while this server still counts
+    // on the connection: a change it then confirms would be one the partner no longer guards.
+    if (v >= deadMs) throw new UsageError(`${flag} (${v}) must be shorter than the dead time (--pair-dead-ms ${deadMs})`);
+    if (v < 2 * heartbeatMs) throw new UsageError(`${flag} (${v}) must be at least two heartbeats (2 × ${heartbeatMs} ms)`);
+  }
   return {
     name: f.pairName,
     preferred: f.pairPreferred === true,
@@ -109,8 +137,7 @@ export function pairSettingsFromFlags(f: PairFlags): (Omit<PairSettings, 'secret
     mode: mode as SyncMode,
     heartbeatMs,
     partnerDeadMs: deadMs,
-    // The active must notice a dead connection (and serve alone) well before the standby takes over.
-    sessionDeadMs: Math.max(2 * heartbeatMs, Math.floor(deadMs * 0.6)),
-    ackTimeoutMs: Math.max(2 * heartbeatMs, Math.floor(deadMs * 0.6)),
+    sessionDeadMs: connectionMs,
+    ackTimeoutMs: ackMs,
   };
 }

@@ -58,7 +58,8 @@ t.test('serve and token: duration flags, a refusal that points to the command\'s
   await main(['serve', '--help'], { out: (s) => help.push(s), err: (s) => help.push(s) });
   const text = help.join('').replace(/\s+/g, ' ');
   t.match(text, /--offer-hold <duration> how long an offered address stays promised, e\.g\. 30s; a plain number is seconds \(default: \d+(s|m)\)/);
-  t.match(text, /--pair-dead-ms <duration> .*500ms.*a plain number is milliseconds/);
+  t.match(text, /--pair-dead-ms <duration> .*ten heartbeats.*a plain number is milliseconds/);
+  t.match(text, /--pair-ack-timeout-ms <duration> .*dead time less three heartbeats.*a plain number is milliseconds/);
   t.notMatch(text, /\(default: \[\]\)/, 'no empty list shown as a default');
   const agentHelp: string[] = [];
   await main(['agent', '--help'], { out: (s) => agentHelp.push(s), err: (s) => agentHelp.push(s) });

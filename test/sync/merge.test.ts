@@ -7,7 +7,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { LeaseTable } from '../../src/dhcp-server/lease-table.js';
 import type { LeaseEntry, Role } from '../../src/sync/format.js';
-import { futureActive, mergeOps, replaceOps } from '../../src/sync/merge.js';
+import { futureActive, mergeOps, replaceChunkOps, replaceEndOps, replaceOps } from '../../src/sync/merge.js';
 
 const NOW = 1_800_000_000_000;
 const bind = (address: number, client: string, expires: number): LeaseEntry => ({ kind: 'lease', op: 'bind', address, client, until: expires, at: NOW, label: '', hw: '' });
@@ -89,5 +89,20 @@ t.test('property: after merge then replace both tables are equal, and every drop
       if (!kept.some((l) => (l.address === e.address || l.client === e.client) && l.expires >= e.until)) return false;
     }
     return true;
+  }), { numRuns: 1000 });
+});
+
+t.test('property: the table copied chunk by chunk (each chunk applied as it comes, the releases after the last) ends as the copy in one piece', async () => {
+  const arbTable = fc.array(fc.tuple(fc.nat({ max: 30 }), fc.nat({ max: 30 }), fc.integer({ min: -5, max: 20 })), { maxLength: 40 });
+  fc.assert(fc.property(arbTable, arbTable, fc.integer({ min: 1, max: 7 }), (a, b, chunk) => {
+    const active = tableOf(a.map(([x, c, e]) => [x, `c${c}`, NOW + e * 10]));
+    const whole = tableOf(b.map(([x, c, e]) => [x, `c${c}`, NOW + e * 10]));
+    const chunked = tableOf(b.map(([x, c, e]) => [x, `c${c}`, NOW + e * 10]));
+    const entries = entriesOf(active);
+    applyAll(whole, replaceOps(whole, entries, NOW));
+    const want = new Map<number, string>();
+    for (let i = 0; i < entries.length; i += chunk) applyAll(chunked, replaceChunkOps(chunked, entries.slice(i, i + chunk), NOW, want));
+    applyAll(chunked, replaceEndOps(chunked, want, NOW));
+    return view(chunked).join() === view(active).join() && view(whole).join() === view(active).join();
   }), { numRuns: 1000 });
 });

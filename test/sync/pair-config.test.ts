@@ -37,7 +37,21 @@ t.test('a correct pair section loads; the service address is vs_mgmt\'s mgmt0 ad
   const d = described(PAIR).description;
   t.same(pairServiceAddress(d), { address: '10.1.1.250', prefixLength: 24, from: "vs_mgmt's mgmt0 instance 0" });
   t.equal(d.pair?.mode, 'sync', 'defaults: sync mode');
-  t.equal(d.pair?.deadMs, 500);
+  t.equal(d.pair?.deadMs, undefined, 'no dead time given: it follows the heartbeat');
+  const a = pairSettingsFromFlags(withDescription({ ...noFlags, pairName: 'node-a' }, d))!;
+  t.same([a.heartbeatMs, a.partnerDeadMs, a.sessionDeadMs, a.ackTimeoutMs], [100, 1000, 700, 700], 'defaults: heartbeat 100 ms, dead after ten, the connection and acknowledgment timeouts three heartbeats short of it');
+});
+
+t.test('the connection and acknowledgment timeouts: derived from the heartbeat, settable, always shorter than the dead time', async (t) => {
+  const base = { ...noFlags, pairName: 'node-a', pairListen: '10.9.0.1', pairPeer: '10.9.0.2', pairSecretFile: '/etc/rackstrap/pair.secret' };
+  const hb50 = pairSettingsFromFlags({ ...base, pairHeartbeatMs: 50 })!;
+  t.same([hb50.partnerDeadMs, hb50.sessionDeadMs, hb50.ackTimeoutMs], [500, 350, 350], 'heartbeat 50 ms: dead 500, timeouts 350');
+  const short = pairSettingsFromFlags({ ...base, pairHeartbeatMs: 100, pairDeadMs: 300 })!;
+  t.same([short.sessionDeadMs, short.ackTimeoutMs], [200, 200], 'never below two heartbeats');
+  const set = pairSettingsFromFlags({ ...base, pairConnectionTimeoutMs: 900, pairAckTimeoutMs: 400 })!;
+  t.same([set.sessionDeadMs, set.ackTimeoutMs], [900, 400], 'flags win');
+  t.throws(() => pairSettingsFromFlags({ ...base, pairAckTimeoutMs: 1000 }), /--pair-ack-timeout-ms \(1000\) must be shorter than the dead time \(--pair-dead-ms 1000\)/);
+  t.throws(() => pairSettingsFromFlags({ ...base, pairConnectionTimeoutMs: 150 }), /--pair-connection-timeout-ms \(150\) must be at least two heartbeats/);
 });
 
 t.test('bad pair sections: each mistake named by file, field and rule', async (t) => {

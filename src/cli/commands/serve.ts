@@ -58,6 +58,8 @@ export const defineServe: DefineCommand = (program, lazy) => {
     .option('--pair-preferred', 'on a tie this server is the active one (set on exactly one of the two)')
     .option('--service-address <address/len>', 'the DHCP service address the active server holds (on vs_mgmt), moved and announced on takeover')
     .addOption(durationOption('--pair-heartbeat-ms <duration>', 'heartbeat interval, e.g. 100ms (default: the description\'s pair section, else 100ms); a plain number is milliseconds', 'ms', 10))
-    .addOption(durationOption('--pair-dead-ms <duration>', 'the partner is gone after this long unheard on every path (default: the description\'s pair section, else 500ms); a plain number is milliseconds', 'ms', 10))
+    .addOption(durationOption('--pair-dead-ms <duration>', 'the partner is gone after this long unheard on every path (default: the description\'s pair section, else ten heartbeats); a plain number is milliseconds', 'ms', 10))
+    .addOption(durationOption('--pair-connection-timeout-ms <duration>', 'the sync connection is closed (and this server serves alone) when nothing came on it for this long; shorter than the dead time (default: the dead time less three heartbeats); a plain number is milliseconds', 'ms', 10))
+    .addOption(durationOption('--pair-ack-timeout-ms <duration>', 'the same when a lease change waits this long for the partner to confirm it (default: the dead time less three heartbeats); a plain number is milliseconds', 'ms', 10))
     .action(lazy(() => import('../run/serve.js')));
 };

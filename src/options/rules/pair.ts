@@ -33,7 +33,7 @@ export function checkPair(ctx: ClusterContext): Finding[] {
     if (other !== undefined) out.push(error(['pair', 'servers', name, 'sync'], `the same sync endpoint as ${other} (${key}): the two servers need their own`));
     endpoints.set(key, name);
   }
-  if (p.deadMs < 3 * p.heartbeatMs) out.push(error(['pair', 'deadMs'], `${p.deadMs} ms is less than three heartbeats (3 × ${p.heartbeatMs} ms): one late heartbeat would look like a dead partner`));
+  if (p.deadMs !== undefined && p.deadMs < 3 * p.heartbeatMs) out.push(error(['pair', 'deadMs'], `${p.deadMs} ms is less than three heartbeats (3 × ${p.heartbeatMs} ms): one late heartbeat would look like a dead partner`));
   const service = pairServiceAddress(ctx.description);
   if (typeof service === 'string') out.push(error(p.serviceAddress !== undefined ? ['pair', 'serviceAddress'] : ['pair'], `no service address for the pair: ${service}; describe ${MANAGEMENT_VSERVER} with an address on a mgmt# alias, or set pair.serviceAddress`));
   const vs = ctx.description.vservers[MANAGEMENT_VSERVER];
