@@ -180,3 +180,44 @@ t.test('the splitter refuses a header it cannot step over', async (t) => {
   big.writeUInt32BE(0xffffffff, 8);
   t.match(new MessageSplitter().push(big), { error: /over the/ }, 'a 4 GB length is refused, not awaited');
 });
+
+t.test('1.1 and 1.2 across: each reads the other, a newer minor\'s optional parts are skipped, a newer major is refused', async (t) => {
+  const V1_1 = { major: 1, minor: 1 };
+  const V1_2 = { major: 1, minor: 2 };
+  t.same(CURRENT, V1_2, 'this code writes 1.2');
+  // A 1.2 table copy (the pairTable flag is new in 1.2) read by a 1.1 reader: the leases and
+  // their origin are read; the flag is a header bit it carries without acting on.
+  const copy: SyncMessage = { kind: 'snapshot', seq: 1, flags: FLAG.last | FLAG.pairTable, entries: [lease(1, { origin: 'node-a' }), lease(2), { kind: 'snapshot-end', total: 2 }] };
+  const old = decodeSyncMessage(encodeSyncMessage(copy, KEY, SESSION), KEY, SESSION, V1_1);
+  t.ok(old.ok, '1.1 reader: a 1.2 message is read');
+  if (old.ok) {
+    t.same(old.message.entries, copy.entries, '1.1 reader: every entry as written, origin included');
+    t.equal(old.skipped, 0, 'nothing of 1.2 is an unknown parameter or entry');
+  }
+  // A 1.1 writer's message read by 1.2: the origin is there, the header says 1.1 (a 1.2 server
+  // then exchanges tables the 1.1 way: both at once, merged on both sides).
+  const from11 = encodeSyncMessage(update([lease(3, { origin: 'node-b' })]), KEY, SESSION, { minor: 1 });
+  const h = readHeader(from11);
+  t.same(h && typeof h !== 'string' ? [h.major, h.minor] : h, [1, 1], 'written as 1.1');
+  const now = decodeSyncMessage(from11, KEY, SESSION, V1_2);
+  t.ok(now.ok && (now.message.entries[0] as LeaseEntry).origin === 'node-b', '1.2 reader: the 1.1 message and its origin read');
+  // A later minor (1.3) adds an optional lease parameter and an optional entry: both readers skip
+  // them and keep the leases.
+  const v13 = encodeSyncMessage(update([lease(4), lease(5)]), KEY, SESSION, {
+    minor: 3, extraLeaseParams: [{ type: 0x66, optional: true, data: Buffer.from('1.3 only') }], extraEntries: [{ kind: 0x42, optional: true, data: Buffer.from('1.3 entry') }],
+  });
+  for (const reader of [V1_1, V1_2]) {
+    const got = decodeSyncMessage(v13, KEY, SESSION, reader);
+    t.ok(got.ok, `${reader.major}.${reader.minor} reader: a 1.3 message is read`);
+    if (got.ok) {
+      t.same(got.message.entries.map((e) => (e as LeaseEntry).address), [lease(4).address, lease(5).address], `${reader.major}.${reader.minor} reader: both leases kept`);
+      t.equal(got.skipped, 3, `${reader.major}.${reader.minor} reader: two optional parameters and one optional entry skipped`);
+    }
+  }
+  // A 2.0 message to either: refused before anything in it is read, and the next is read.
+  const v2 = encodeSyncMessage(update([lease(6)]), KEY, SESSION, { major: 2, minor: 0 });
+  for (const reader of [V1_1, V1_2]) {
+    t.match(decodeSyncMessage(v2, KEY, SESSION, reader), { ok: false, reason: 'newer-major' }, `${reader.major}.${reader.minor} reader: 2.0 refused`);
+    t.ok(decodeSyncMessage(from11, KEY, SESSION, reader).ok, `${reader.major}.${reader.minor} reader: the next message still read`);
+  }
+});
