@@ -32,10 +32,17 @@ export function parseKeaHa(text: string, self: string | undefined, timing: strin
   return { primary: parts.get('primary')!, standby: parts.get('standby')!, self: who, timing: t };
 }
 
-/** Kea's defaults (heartbeat 10 s, partner-down after 60 s and 10 unanswered clients), or the fast ones. */
+/**
+ * Kea's defaults (heartbeat 10 s, partner-down after 60 s and more than 10 unanswered clients),
+ * or the fastest that keep Kea's split-brain guard: a heartbeat every 100 ms, the partner's
+ * silence counts after 500 ms, and partner-down still needs more than one client that has been
+ * retrying without an answer (its `secs` field, whole seconds, above max-ack-delay: any value
+ * below 1000 ms means "for a second or more"). A merely slow or cut-off primary whose clients
+ * are answered never meets the second condition; max-unacked-clients 0 would drop the guard.
+ */
 function timingOf(t: KeaHaSpec['timing']): Record<string, number> {
   return t === 'fast'
-    ? { 'heartbeat-delay': 1000, 'max-response-delay': 2000, 'max-ack-delay': 500, 'max-unacked-clients': 1 }
+    ? { 'heartbeat-delay': 100, 'max-response-delay': 500, 'max-ack-delay': 500, 'max-unacked-clients': 1 }
     : { 'heartbeat-delay': 10000, 'max-response-delay': 60000, 'max-ack-delay': 10000, 'max-unacked-clients': 10 };
 }
 

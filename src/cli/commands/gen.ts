@@ -24,6 +24,6 @@ export const defineGen: DefineCommand = (program, lazy) => {
     .option('--standalone', 'kea: a complete kea-dhcp4.json ({"Dhcp4": ...} listening on every interface, leases in memory) instead of the fragment to merge')
     .option('--ha <peers>', "kea: Kea's own hot-standby pair (hooks libdhcp_ha.so and libdhcp_lease_cmds.so): primary=URL,standby=URL")
     .option('--ha-self <name>', 'kea --ha: which of the two this file is for (primary or standby)', 'primary')
-    .option('--ha-timing <timing>', "kea --ha: default (Kea's own: heartbeat 10 s, partner-down after 60 s) or fast (1 s / 2 s)", 'default')
+    .option('--ha-timing <timing>', "kea --ha: default (Kea's own: heartbeat 10 s, partner-down after 60 s) or fast (heartbeat 100 ms, 500 ms, unanswered clients still needed)", 'default')
     .action(lazy(() => import('../run/gen.js')));
 };
