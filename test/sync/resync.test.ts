@@ -36,7 +36,10 @@ t.test('rejoin: 10,000 leases copied in chunks, both tables equal and as the mer
   const copied = b.lines.find((x) => x.event === 'pair-resynced');
   t.equal(copied?.leases, LEASES + own.length, `B copied the merged table: ${copied?.leases} leases in ${copied?.ms} ms (${JSON.stringify(copied?.phases)})`);
   t.ok(Number(copied?.ms) < 5000, `the copy took ${copied?.ms} ms (a loose bound for a busy machine; bench/pair-takeover.ts measures it)`);
-  t.same(b.lines.filter((x) => x.event === 'pair-disconnected').map((x) => x.reason), [], 'no connection dropped during the copy');
+  // The copy used to be cut off by the partner's timeouts (its heartbeats stopped while it wrote
+  // the table): no connection may close for silence or a missing acknowledgment.
+  const timedOut = [...a.lines, ...b.lines].filter((x) => x.event === 'pair-disconnected' && /nothing received|no acknowledgment/.test(String(x.reason)));
+  t.same(timedOut.map((x) => x.reason), [], 'no connection closed for silence or a missing acknowledgment');
   a.signal('SIGTERM');
   b.signal('SIGTERM');
   t.same(await a.exited, { code: 0, signal: null });
